@@ -1,0 +1,7 @@
+export {
+    CertificateOrder,
+    prioritiesFromOrder,
+    type CertificateOrderArgs,
+    type CertificateReference,
+    type OrderedCertificate,
+} from "./certificateOrder";

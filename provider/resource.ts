@@ -1,0 +1,116 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import type { OnDelete, PriorityEntry } from "./inputs";
+import type { PreviousPriority } from "./provider";
+
+/** The inputs of a CertificatePriority. */
+export interface CertificatePriorityArgs {
+    /** The zone whose custom certificates to order (32 hexadecimal characters). */
+    zoneId: pulumi.Input<string>;
+    /** Certificates and their priorities; 1 is the most preferred, then 2, and so on. */
+    certificates: pulumi.Input<pulumi.Input<CertificatePriorityEntryArgs>[]>;
+    /** On delete, "restore" (the default) puts back the priorities from before; "keep" leaves them. */
+    onDelete?: pulumi.Input<OnDelete>;
+}
+
+/** One certificate and its priority, as an input. */
+export interface CertificatePriorityEntryArgs {
+    id: pulumi.Input<string>;
+    priority: pulumi.Input<number>;
+}
+
+/** The package the provider process loads the implementation from. */
+const IMPLEMENTATION_PACKAGE = "pulumi-cloudflare-certificate-priority/provider";
+
+// The object below is what Pulumi serializes into the state of every CertificatePriority. It holds
+// no implementation: at run time it loads the installed package, so the state stays small and a
+// refresh or destroy after an upgrade runs the upgraded code. It must capture nothing but the
+// constant above: keep it free of imports and module-level helpers.
+const serializedProvider: pulumi.dynamic.ResourceProvider = {
+    async configure(req) {
+        return load().configure(req);
+    },
+    async check(olds, news) {
+        return load().check(olds, news);
+    },
+    async diff(id, olds, news) {
+        return load().diff(id, olds, news);
+    },
+    async create(inputs) {
+        return load().create(inputs);
+    },
+    async read(id, props) {
+        return load().read(id, props);
+    },
+    async update(id, olds, news) {
+        return load().update(id, olds, news);
+    },
+    async delete(id, props) {
+        return load().delete(id, props);
+    },
+};
+
+function load(): Required<pulumi.dynamic.ResourceProvider> {
+    const cache = globalThis as { __cloudflareCertificatePriority?: Required<pulumi.dynamic.ResourceProvider> };
+    if (cache.__cloudflareCertificatePriority !== undefined) {
+        return cache.__cloudflareCertificatePriority;
+    }
+
+    const path = process.getBuiltinModule("node:path");
+    const { createRequire } = process.getBuiltinModule("node:module");
+    const from = path.join(process.cwd(), "package.json");
+    let loaded: { CertificatePriorityProvider: new () => Required<pulumi.dynamic.ResourceProvider> };
+    try {
+        loaded = createRequire(from)(IMPLEMENTATION_PACKAGE);
+    } catch (err) {
+        throw new Error(
+            `cannot load ${IMPLEMENTATION_PACKAGE} from ${process.cwd()}: ${String(err)}. ` +
+                "Install pulumi-cloudflare-certificate-priority in the Pulumi project (npm install).",
+        );
+    }
+    cache.__cloudflareCertificatePriority = new loaded.CertificatePriorityProvider();
+    return cache.__cloudflareCertificatePriority;
+}
+
+/**
+ * Sets the priorities of custom SSL certificates in one Cloudflare zone, through
+ * `PUT /zones/{zone_id}/custom_certificates/prioritize`; 1 is the most preferred.
+ *
+ * @example
+ * new CertificatePriority("order", {
+ *     zoneId: "023e105f4ecef8ad9ca31a8372d0c353",
+ *     certificates: [
+ *         { id: ecdsa.id, priority: 1 },
+ *         { id: rsa.id, priority: 2 },
+ *     ],
+ * });
+ */
+export class CertificatePriority extends pulumi.dynamic.Resource {
+    /** The zone whose certificates are ordered. */
+    declare public readonly zoneId: pulumi.Output<string>;
+    /** The certificates and their priorities, as last applied or refreshed. */
+    declare public readonly certificates: pulumi.Output<Array<{ id: string; priority: number | null }>>;
+    /** What delete does: "restore" or "keep". */
+    declare public readonly onDelete: pulumi.Output<OnDelete>;
+    /** The priorities the certificates had before this resource managed them; delete restores these. */
+    declare public readonly previousPriorities: pulumi.Output<PreviousPriority[]>;
+
+    /** Looks up an existing CertificatePriority by its ID (the zone ID) to read its state. */
+    static get(name: string, id: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): CertificatePriority {
+        // With an `id` option the engine reads the resource instead of creating it; no inputs apply.
+        return new CertificatePriority(name, {} as CertificatePriorityArgs, { ...opts, id });
+    }
+
+    constructor(name: string, args: CertificatePriorityArgs, opts?: pulumi.CustomResourceOptions) {
+        const props = {
+            zoneId: args?.zoneId,
+            certificates: args?.certificates,
+            onDelete: args?.onDelete,
+            previousPriorities: undefined,
+        };
+        super(serializedProvider, name, props, opts, "cloudflare", "CertificatePriority");
+    }
+}
+
+/** The shape of one entry in `certificates`, for callers that build the list themselves. */
+export type { PriorityEntry };
