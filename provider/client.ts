@@ -359,7 +359,10 @@ export class CloudflareClient {
 
         const json = parseJson(answer.text);
         if (!json.ok) {
-            throw fail(`the answer is not JSON (${json.reason}): ${snippet(answer.text)}`);
+            // Quote the body only once redacted: an excerpt, ours or JSON.parse's, can cut a secret
+            // short, and a cut secret no longer matches the redactor.
+            const shown = this.#redact(answer.text);
+            throw fail(`the answer is not JSON (${notJsonReason(shown)}): ${snippet(shown)}`);
         }
         const envelope = ErrorEnvelopeSchema.safeParse(json.value);
         if (envelope.success && envelope.data.success === false) {
@@ -401,7 +404,7 @@ export class CloudflareClient {
         const effort = `after ${budget.attempts} attempt${budget.attempts === 1 ? "" : "s"} over ${seconds(budget.elapsedMs)}`;
         const head = [answer === undefined ? undefined : statusLine(answer.status), effort, cfRay && `(cf-ray ${cfRay})`];
         const codes = errors.map((e) => `[${e.code}] ${e.message}`).join("; ");
-        const body = answer !== undefined && problem === undefined && errors.length === 0 ? bodyNote(answer) : undefined;
+        const body = answer !== undefined && problem === undefined && errors.length === 0 ? bodyNote(answer, this.#redact) : undefined;
         const detail = [problem, codes || undefined, body].filter(Boolean).join("; ");
         const tail = notes.filter(Boolean).join(" ");
 
@@ -550,7 +553,9 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
         return Number(trimmed) * 1000;
     }
 
-    const date = Date.parse(trimmed);
+    // Every HTTP-date form starts with a day name; without that check Date.parse reads "-3" or
+    // "10 20" as dates in the past, and an unreadable header would mean "retry at once".
+    const date = /^[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
@@ -627,11 +632,18 @@ function issuePath(path: ReadonlyArray<PropertyKey>): string {
     return formatted === "" ? "(body)" : formatted;
 }
 
-function bodyNote(answer: Answer): string | undefined {
+function bodyNote(answer: Answer, redact: (text: string) => string): string | undefined {
     if (answer.tooLarge || answer.text.trim() === "") {
         return undefined;
     }
-    return parseJson(answer.text).ok ? "no Cloudflare error codes in the answer" : `the answer is not JSON: ${snippet(answer.text)}`;
+    // Redacted before the excerpt is cut, for the reason given in accept().
+    return parseJson(answer.text).ok ? "no Cloudflare error codes in the answer" : `the answer is not JSON: ${snippet(redact(answer.text))}`;
+}
+
+// JSON.parse's reason, which quotes a stretch of the text: pass the text already redacted.
+function notJsonReason(text: string): string {
+    const parsed = parseJson(text);
+    return parsed.ok ? "unreadable" : parsed.reason;
 }
 
 function snippet(text: string): string {
