@@ -83,7 +83,9 @@ const RETRY_STATUSES = new Set([408, 409, 429]);
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 const DROPPED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "EAI_AGAIN", "ETIMEDOUT"]);
-const AUTH_CODES = new Set([9109, 10000]);
+// 6003 malformed auth headers, 9103 unknown key or email, 9106 missing credentials, 9109 token
+// refused, 10000 authentication error, 10405 the token may not use this method.
+const AUTH_CODES = new Set([6003, 9103, 9106, 9109, 10000, 10405]);
 const NOT_FOUND_CODES = new Set([7000, 7003]);
 const REDACTED = "[REDACTED]";
 
