@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -47,6 +47,7 @@ export class LocalStack {
         this.backendDir = join(this.workDir, "backend");
         this.configFile = join(this.workDir, "Pulumi.stack.yaml");
         this.stack = options.stack ?? "dev";
+        mkdirSync(this.backendDir);
         this.env = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${this.backendDir}`,
@@ -78,7 +79,8 @@ export class LocalStack {
 
     /** Sets one structured stack config value from JSON. */
     async setConfigJson(key: string, value: unknown): Promise<void> {
-        await this.run(["config", "set", "--json", key, JSON.stringify(value)]);
+        const entry = { value: JSON.stringify(value), objectValue: value, secret: false };
+        await this.run(["config", "set-all", "--json", JSON.stringify({ [key]: entry })]);
     }
 
     /** Runs `pulumi <args>` against this stack; throws PulumiCommandError on a non-zero exit. */
