@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -68,8 +68,18 @@ export class LocalStack {
 
     /** Creates the stack on the private backend. */
     async init(): Promise<void> {
+        // `stack init` has no --config-file flag: it writes the stack's settings file next to
+        // Pulumi.yaml. Move it into the temporary folder, and never overwrite a user's own.
+        const written = join(this.options.projectDir, `Pulumi.${this.stack}.yaml`);
+        if (existsSync(written)) {
+            throw new Error(`${written} already exists; move it away or choose another stack name`);
+        }
+
         await this.run(["login", `file://${this.backendDir}`]);
         await this.run(["stack", "init", this.stack]);
+        if (existsSync(written)) {
+            renameSync(written, this.configFile);
+        }
     }
 
     /** Sets one stack config value; `secret` encrypts it in the stack's config file. */
