@@ -24,4 +24,5 @@ const second =
           });
 
 export const primaryOrder = order.priorities;
-export const secondOrder = second?.certificates;
+// An empty list rather than undefined when no second zone is configured, so Pulumi does not warn.
+export const secondOrder = second?.certificates ?? [];
