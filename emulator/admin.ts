@@ -1,10 +1,13 @@
 // The emulator's own endpoints below /__emulator: read the request log, change certificates out of
-// band (as a user would in Cloudflare's dashboard), delete zones, inject faults and reset. They need
-// no credentials, so they answer only on loopback, and their answers are plain JSON, not Cloudflare's
-// envelope.
+// band (as a user would in Cloudflare's dashboard), delete zones, inject faults, set the rate limit
+// and reset. They need no credentials, so they answer only on loopback, and their answers are plain
+// JSON, not Cloudflare's envelope.
+
+import { z } from "zod";
 
 import { jsonAnswer, type Answer } from "./answer";
 import { checkFault } from "./faults";
+import { formatPath } from "./seed-schema";
 import type { EmulatorState } from "./state";
 import { checkPatch } from "./store";
 
@@ -40,6 +43,9 @@ const ROUTES: ReadonlyArray<AdminRoute> = [
     { method: "GET", pattern: "faults", run: (state) => ok(state.faults.pending()) },
     { method: "POST", pattern: "faults", run: addFault },
     { method: "DELETE", pattern: "faults", run: (state) => done(() => state.faults.clear()) },
+    { method: "GET", pattern: "rate-limit", run: (state) => ok(state.limiter?.limit ?? null) },
+    { method: "PUT", pattern: "rate-limit", run: putRateLimit },
+    { method: "DELETE", pattern: "rate-limit", run: (state) => done(() => state.setRateLimit(undefined)) },
     { method: "POST", pattern: "reset", run: (state) => done(() => state.reset()) },
 ];
 
@@ -106,6 +112,23 @@ function addFault(state: EmulatorState, _params: Params, body: string): Answer {
 
     state.faults.add(checked.fault);
     return jsonAnswer(201, checked.fault);
+}
+
+const RateLimitSchema = z.strictObject({
+    requests: z.number().int().min(1),
+    windowSeconds: z.number().positive(),
+});
+
+function putRateLimit(state: EmulatorState, _params: Params, body: string): Answer {
+    const json = parseJson(body);
+    const parsed = RateLimitSchema.safeParse(json?.value);
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+        return jsonAnswer(400, { error: "the body must be { requests, windowSeconds }", problems });
+    }
+
+    state.setRateLimit(parsed.data);
+    return ok(parsed.data);
 }
 
 function matchPattern(pattern: string, segments: ReadonlyArray<string>): Params | undefined {

@@ -150,13 +150,19 @@ export function bodyTooLarge(limitBytes: number): ApiFailure {
     return new ApiFailure(413, [{ code: ErrorCode.INVALID_INPUT, message }], { connection: "close" });
 }
 
-/** Too many requests; the client should wait `retryAfterSeconds`. */
-export function rateLimited(retryAfterSeconds: number): ApiFailure {
+/** Too many requests; the client should wait `retryAfterSeconds`. `headers` adds the rate-limit headers. */
+export function rateLimited(retryAfterSeconds: number, headers: Readonly<Record<string, string>> = {}): ApiFailure {
     return new ApiFailure(
         429,
         [{ code: ErrorCode.RATE_LIMITED, message: "Please wait and consider throttling your request speed" }],
-        { "retry-after": String(retryAfterSeconds) },
+        { ...headers, "retry-after": String(retryAfterSeconds) },
     );
+}
+
+/** A 200 that says success: false, as Cloudflare sometimes answers; injected by a test. */
+export function unsuccessful(code: number): ApiFailure {
+    const message = "The request could not be completed (injected by the emulator)";
+    return new ApiFailure(200, [{ code, message }]);
 }
 
 /** A server failure injected by a test. */

@@ -18,6 +18,7 @@ import {
 } from "./api-errors";
 import { failureAnswer, okAnswer, type Answer } from "./answer";
 import { reachesZone, type AuthResult, type Principal } from "./auth";
+import { rateLimitHeaders } from "./rate-limit";
 import { CERTIFICATE_ID_PATTERN, CertificateStatusSchema, ZONE_ID_PATTERN, formatPath } from "./seed-schema";
 import type { EmulatorState } from "./state";
 
@@ -50,22 +51,38 @@ const METHODS: Record<Target["route"], ReadonlyArray<string>> = {
 
 /** Answers one API request that got past the injected faults. */
 export function answerApi(state: EmulatorState, request: ApiRequest, auth: AuthResult): Answer {
-    const outcome = serve(state, request, auth);
-    return outcome instanceof ApiFailure ? failureAnswer(outcome) : outcome;
+    const limit = admit(state, request, auth);
+
+    const outcome = limit?.refusal ?? serve(state, request, auth);
+    const answer = outcome instanceof ApiFailure ? failureAnswer(outcome) : outcome;
+    return limit === undefined ? answer : { ...answer, headers: { ...limit.headers, ...answer.headers } };
 }
 
-// Checks run outside in, as at an API gateway: credentials and rate limit, then the route and
-// method, then access to the zone, and only then the request itself.
+// Counts an authenticated API request against its credential's budget, when a limit is set, and
+// returns Cloudflare's rate-limit headers for the answer, or the 429 that replaces it.
+function admit(
+    state: EmulatorState,
+    request: ApiRequest,
+    auth: AuthResult,
+): { headers: Record<string, string>; refusal: ApiFailure | undefined } | undefined {
+    const limiter = state.limiter;
+    if (limiter === undefined || !auth.ok || !isApiPath(request.path)) {
+        return undefined;
+    }
+
+    const admission = limiter.admit(auth.principal.label);
+    const headers = rateLimitHeaders(limiter.limit, admission.remaining, admission.resetSeconds);
+    return { headers, refusal: admission.ok ? undefined : rateLimited(admission.retryAfterSeconds, headers) };
+}
+
+// Checks run outside in, as at an API gateway: credentials (and the rate limit, in answerApi),
+// then the route and method, then access to the zone, and only then the request itself.
 function serve(state: EmulatorState, request: ApiRequest, auth: AuthResult): Answer | ApiFailure {
-    if (request.path !== API_PREFIX && !request.path.startsWith(`${API_PREFIX}/`)) {
+    if (!isApiPath(request.path)) {
         return noRoute();
     }
     if (!auth.ok) {
         return auth.failure;
-    }
-    const admission = state.limiter?.admit(auth.principal.label);
-    if (admission !== undefined && !admission.ok) {
-        return rateLimited(admission.retryAfterSeconds);
     }
 
     const target = findTarget(request.path);
@@ -85,6 +102,10 @@ function serve(state: EmulatorState, request: ApiRequest, auth: AuthResult): Ans
         case "prioritize":
             return prioritize(state, target.zoneId, request.body);
     }
+}
+
+function isApiPath(path: string): boolean {
+    return path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
 }
 
 function findTarget(path: string): Target | ApiFailure {

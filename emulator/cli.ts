@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the Cloudflare API emulator until Ctrl+C:
 //   node dist/emulator/cli.js [--port 8787] [--host 127.0.0.1] [--seed seed.json] [--rate-limit 1200/300]
+//                             [--fault '{"kind":"server-error","status":503,"times":2}' ...]
 
 import { parseArgs } from "node:util";
 
@@ -12,6 +13,7 @@ import {
     loadSeed,
     startEmulator,
     type LoadedSeed,
+    type FaultSpec,
     type RateLimit,
 } from "./index";
 
@@ -24,6 +26,11 @@ Options:
   --host <address>      address to listen on (default ${DEFAULT_HOST})
   --seed <file>         seed JSON file (default: the bundled ${DEFAULT_SEED_PATH})
   --rate-limit <n/s>    answer 429 past n requests per s seconds per credential, e.g. 1200/300
+  --fault <json>        queue a fault before the first request; repeatable. For example
+                        '{"kind":"rate-limit","retryAfterSeconds":2,"times":3}' or
+                        '{"kind":"server-error","status":503,"probability":0.2,"seed":7,"times":"always"}'.
+                        Kinds: rate-limit, server-error, slow, drop, malformed, truncated,
+                        unsuccessful, off-schema. POST ${ADMIN_PREFIX}/faults adds more while it runs.
   -h, --help            show this help`;
 
 const DEFAULT_PORT = 8787;
@@ -41,6 +48,7 @@ async function main(): Promise<void> {
         port: options.port,
         seed,
         ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+        faults: options.faults,
     });
     printBanner(emulator.url, emulator.apiBaseUrl, options, seed);
 
@@ -62,6 +70,7 @@ interface CliOptions {
     port: number;
     seed: string;
     rateLimit: RateLimit | undefined;
+    faults: FaultSpec[];
 }
 
 function readOptions(args: string[]): CliOptions | "help" {
@@ -73,6 +82,7 @@ function readOptions(args: string[]): CliOptions | "help" {
             host: { type: "string" },
             seed: { type: "string" },
             "rate-limit": { type: "string" },
+            fault: { type: "string", multiple: true },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -85,7 +95,17 @@ function readOptions(args: string[]): CliOptions | "help" {
         port: values.port === undefined ? DEFAULT_PORT : portNumber(values.port),
         seed: values.seed ?? DEFAULT_SEED_PATH,
         rateLimit: values["rate-limit"] === undefined ? undefined : rateLimit(values["rate-limit"]),
+        faults: (values.fault ?? []).map(faultSpec),
     };
+}
+
+// Only the JSON is read here; startEmulator checks the fault itself and names each bad field.
+function faultSpec(text: string): FaultSpec {
+    try {
+        return JSON.parse(text) as FaultSpec;
+    } catch {
+        throw new UsageError(`--fault must be a JSON object such as '{"kind":"drop"}', not ${JSON.stringify(text)}`);
+    }
 }
 
 function portNumber(text: string): number {
@@ -116,6 +136,9 @@ function printBanner(url: string, apiBaseUrl: string, options: CliOptions, seed:
     if (options.rateLimit !== undefined) {
         const { requests, windowSeconds } = options.rateLimit;
         lines.push(`  rate limit:   ${requests} requests per ${windowSeconds} s per credential`);
+    }
+    for (const fault of options.faults) {
+        lines.push(`  fault:        ${JSON.stringify(fault)}`);
     }
     // Only the bundled demo token is printed; a user's own seed may hold tokens worth keeping quiet.
     if (seed.tokens.some((entry) => entry === EMULATOR_DEMO_TOKEN)) {

@@ -24,7 +24,7 @@ export { ADMIN_PREFIX } from "./admin";
 export { API_PREFIX, PER_PAGE } from "./api";
 export { ErrorCode } from "./api-errors";
 export type { AuthScheme } from "./auth";
-export type { Fault, FaultKind, FaultSpec } from "./faults";
+export { FAULT_KINDS, type Fault, type FaultKind, type FaultSpec } from "./faults";
 export { CLOUDFLARE_RATE_LIMIT, type RateLimit } from "./rate-limit";
 export type { RequestLogEntry } from "./request-log";
 export {
@@ -55,6 +55,8 @@ export interface EmulatorOptions {
     seed?: Seed | string;
     /** Answers 429 to requests over this budget per credential; no limit unless given. */
     rateLimit?: RateLimit;
+    /** Faults queued before the first request, as injectFault would queue them. */
+    faults?: ReadonlyArray<FaultSpec>;
 }
 
 /** A running emulator: where it listens, and a handle on its state for tests. */
@@ -79,8 +81,12 @@ export interface Emulator {
     deleteZone(zoneId: string): void;
     /** Queues a fault for the next matching API requests; returns it with its defaults filled in. */
     injectFault(fault: FaultSpec): Fault;
+    /** The queued faults, with the hits each has left. */
+    faults(): Fault[];
     /** Drops every queued fault. */
     clearFaults(): void;
+    /** Sets a per-credential budget with fresh windows, or lifts it with undefined. */
+    setRateLimit(limit: RateLimit | undefined): void;
     /** Puts zones and certificates back as seeded, drops queued faults and restarts rate-limit windows. */
     reset(): void;
     /** Stops listening and closes every connection, keep-alive ones included. */
@@ -91,6 +97,9 @@ export interface Emulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
     const seed = resolveSeed(options.seed);
     const state = new EmulatorState(seed, options.rateLimit);
+    for (const [index, spec] of (options.faults ?? []).entries()) {
+        state.faults.add(checked(spec, `faults[${index}]`));
+    }
     const server = createEmulatorServer(state);
 
     const address = await listen(server, options.host ?? DEFAULT_HOST, options.port ?? 0);
@@ -157,16 +166,21 @@ class RunningEmulator implements Emulator {
     }
 
     injectFault(fault: FaultSpec): Fault {
-        const checked = checkFault(fault);
-        if ("problems" in checked) {
-            throw new Error(`invalid fault: ${checked.problems.join("; ")}`);
-        }
-        this.#state.faults.add(checked.fault);
-        return checked.fault;
+        const valid = checked(fault, "fault");
+        this.#state.faults.add(valid);
+        return valid;
+    }
+
+    faults(): Fault[] {
+        return this.#state.faults.pending();
     }
 
     clearFaults(): void {
         this.#state.faults.clear();
+    }
+
+    setRateLimit(limit: RateLimit | undefined): void {
+        this.#state.setRateLimit(limit);
     }
 
     reset(): void {
@@ -190,6 +204,14 @@ class RunningEmulator implements Emulator {
             ? `zone ${zoneId} holds no certificate ${certificateId}`
             : `the emulator holds no zone ${zoneId}`;
     }
+}
+
+function checked(spec: FaultSpec, name: string): Fault {
+    const outcome = checkFault(spec);
+    if ("problems" in outcome) {
+        throw new Error(`invalid ${name}: ${outcome.problems.join("; ")}`);
+    }
+    return outcome.fault;
 }
 
 function resolveSeed(seed: Seed | string | undefined): LoadedSeed {

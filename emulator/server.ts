@@ -8,10 +8,11 @@ import { setTimeout as delay } from "node:timers/promises";
 
 import { ADMIN_PREFIX, answerAdmin } from "./admin";
 import { answerApi, type ApiRequest } from "./api";
-import { bodyTooLarge, rateLimited, serverError, ErrorCode } from "./api-errors";
+import { bodyTooLarge, rateLimited, serverError, unsuccessful, ErrorCode } from "./api-errors";
 import { failureAnswer, jsonAnswer, type Answer } from "./answer";
 import { presentedSecrets, type AuthResult } from "./auth";
 import type { Fault } from "./faults";
+import { CLOUDFLARE_RATE_LIMIT, rateLimitHeaders } from "./rate-limit";
 import type { EmulatorState } from "./state";
 
 /** The largest request body the emulator reads; larger ones are answered 413. */
@@ -20,8 +21,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 // Bodies that are not JSON are logged as text, cut to this length.
 const LOGGED_TEXT_LIMIT = 2048;
 
-// What a "malformed" fault answers: JSON that stops in the middle, as a cut connection leaves it.
-const MALFORMED_BODY = '{"success":true,"errors":[],"messages":[],"result":[{"id":"';
+// What a "malformed" fault answers: a proxy's error page where JSON was promised.
+const MALFORMED_BODY = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
+
+// What an "off-schema" fault puts in `result`: ids that are numbers, a priority that is a word.
+const OFF_SCHEMA_RESULT = [{ id: 42, zone_id: null, priority: "first", status: "unheard-of" }];
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
@@ -84,30 +88,63 @@ async function serveApi(state: EmulatorState, exchange: Exchange): Promise<void>
     if (fault?.kind === "slow" && !(await waitFor(fault.delayMs, state.closing))) {
         return;
     }
-    if (fault?.kind === "drop") {
+    if (fault?.kind === "drop" && fault.when !== "mid-answer") {
         req.socket.destroy();
         record(state, exchange, auth, 0, fault);
         return;
     }
 
     const answer = (fault === undefined ? undefined : faultAnswer(fault)) ?? answerApi(state, request, auth);
-    send(res, answer);
+    if (fault?.kind === "drop") {
+        sendHalfThenDrop(res, answer);
+    } else {
+        send(res, fault?.kind === "truncated" ? truncated(answer) : answer);
+    }
     record(state, exchange, auth, answer.status, fault);
 }
 
-// The answer a fault puts in place of the real one; undefined for faults that only delay or drop.
+// The answer a fault puts in place of the real one; undefined for faults that damage the real one.
 function faultAnswer(fault: Fault): Answer | undefined {
     switch (fault.kind) {
         case "rate-limit":
-            return failureAnswer(rateLimited(fault.retryAfterSeconds));
+            return failureAnswer(rateLimited(fault.retryAfterSeconds, faultRateLimitHeaders(fault.retryAfterSeconds)));
         case "server-error":
             return failureAnswer(serverError(fault.status));
         case "malformed":
             return { status: 200, headers: { "content-type": "application/json" }, body: MALFORMED_BODY };
+        case "unsuccessful":
+            return failureAnswer(unsuccessful(fault.code ?? ErrorCode.INTERNAL_ERROR));
+        case "off-schema":
+            return jsonAnswer(200, { success: true, errors: [], messages: [], result: OFF_SCHEMA_RESULT });
         case "slow":
         case "drop":
+        case "truncated":
             return undefined;
     }
+}
+
+// An injected 429 carries the headers of Cloudflare's documented budget, spent.
+function faultRateLimitHeaders(retryAfterSeconds: number): Record<string, string> {
+    return rateLimitHeaders(CLOUDFLARE_RATE_LIMIT, 0, Math.max(1, retryAfterSeconds));
+}
+
+// Half of the body, with a content-length that matches: the HTTP exchange completes, the JSON
+// does not.
+function truncated(answer: Answer): Answer {
+    const cut = answer.body.slice(0, Math.floor(answer.body.length / 2));
+    return { ...answer, headers: { ...answer.headers, "content-length": String(Buffer.byteLength(cut)) }, body: cut };
+}
+
+// Promises the whole body, sends half, then closes the connection: the client sees the headers
+// and then loses the connection in the middle of the body.
+function sendHalfThenDrop(res: ServerResponse, answer: Answer): void {
+    if (res.headersSent || res.destroyed) {
+        return;
+    }
+    const bytes = Buffer.from(answer.body, "utf8");
+    res.writeHead(answer.status, { ...answer.headers, "content-length": String(bytes.length) });
+    res.flushHeaders();
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
 }
 
 function answerAdminRequest(state: EmulatorState, req: IncomingMessage, path: string, body: string): Answer {

@@ -14,13 +14,23 @@ export class EmulatorState {
     readonly credentials: CredentialTable;
     readonly log = new RequestLog();
     readonly faults = new FaultQueue();
-    readonly limiter: RateLimiter | undefined;
+    #limiter: RateLimiter | undefined;
     readonly #closing = new AbortController();
 
     constructor(seed: LoadedSeed, rateLimit?: RateLimit) {
         this.store = new CertificateStore(seed);
         this.credentials = new CredentialTable(seed);
-        this.limiter = rateLimit === undefined ? undefined : new RateLimiter(rateLimit);
+        this.#limiter = rateLimit === undefined ? undefined : new RateLimiter(rateLimit);
+    }
+
+    /** The rate limiter, when a limit is set. */
+    get limiter(): RateLimiter | undefined {
+        return this.#limiter;
+    }
+
+    /** Sets a new limit with fresh windows, or lifts it with undefined. */
+    setRateLimit(rateLimit: RateLimit | undefined): void {
+        this.#limiter = rateLimit === undefined ? undefined : new RateLimiter(rateLimit);
     }
 
     /** Aborted when the emulator closes, so answers that are waiting stop waiting. */
@@ -37,6 +47,6 @@ export class EmulatorState {
     reset(): void {
         this.store.reset();
         this.faults.clear();
-        this.limiter?.reset();
+        this.#limiter?.reset();
     }
 }

@@ -392,8 +392,10 @@ export class CloudflareClient {
         return buildError(kind, details, call, parseRetryAfter(header(outcome.headers, "retry-after")));
     }
 
-    // Formats the message every error shares:
-    // "Cloudflare API: <operation>: <status> after <n> attempts over <s> (cf-ray <ray>): [code] text".
+    // Formats the message every error shares, one attempt or several:
+    // "Cloudflare API: <operation>: 1 attempt over <s>: <status> (cf-ray <ray>): [code] text."
+    // "Cloudflare API: <operation>: 3 attempts over <s>, last: <status> (cf-ray <ray>): [code] text."
+    // Without an answer, what went wrong takes the status's place.
     private describe<T>(
         call: Call<T>,
         answer: Answer | undefined,
@@ -403,14 +405,16 @@ export class CloudflareClient {
         notes: Array<string | undefined> = [],
     ): CloudflareErrorDetails {
         const cfRay = answer === undefined ? undefined : header(answer.headers, "cf-ray");
-        const effort = `after ${budget.attempts} attempt${budget.attempts === 1 ? "" : "s"} over ${seconds(budget.elapsedMs)}`;
-        const head = [answer === undefined ? undefined : statusLine(answer.status), effort, cfRay && `(cf-ray ${cfRay})`];
+        const several = budget.attempts > 1;
+        const effort = `${budget.attempts} attempt${several ? "s" : ""} over ${seconds(budget.elapsedMs)}`;
+        const last = answer === undefined ? problem : `${statusLine(answer.status)}${cfRay ? ` (cf-ray ${cfRay})` : ""}`;
         const codes = errors.map((e) => `[${e.code}] ${e.message}`).join("; ");
         const body = answer !== undefined && problem === undefined && errors.length === 0 ? bodyNote(answer, this.#redact) : undefined;
-        const detail = [problem, codes || undefined, body].filter(Boolean).join("; ");
+        const detail = [answer === undefined ? undefined : problem, codes || undefined, body].filter(Boolean).join("; ");
         const tail = notes.filter(Boolean).join(" ");
 
-        const message = `Cloudflare API: ${call.operation}: ${head.filter(Boolean).join(" ")}${detail && `: ${detail}`}.`;
+        const outcome = `${effort}${several ? ", last: " : ": "}${last ?? "no answer"}`;
+        const message = `Cloudflare API: ${call.operation}: ${outcome}${detail && `: ${detail}`}.`;
         return {
             message: this.#redact(tail === "" ? message : `${message} ${tail}`),
             operation: this.#redact(call.operation),

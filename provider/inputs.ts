@@ -60,20 +60,29 @@ const certificateIdSchema = z
     })
     .min(1, { error: "must not be empty: give the custom certificate's ID" })
     .max(64, { error: "is too long for a certificate ID (at most 64 characters)" })
-    .regex(/^[A-Za-z0-9-]+$/, {
+    // `*`, not `+`: an empty ID gets the one failure from min(1) above, not a second one here.
+    .regex(/^[A-Za-z0-9-]*$/, {
         error: "must be a certificate ID (letters, digits and dashes), such as a CustomSsl's id",
     });
 
 const prioritySchema = z
     .number({
-        error: requiredOr(
-            "is required: a whole number, 1 for the most preferred certificate",
-            "must be a number: 1 for the most preferred certificate, 2 for the next",
-        ),
+        error: (issue) => {
+            if (typeof issue.input === "number") {
+                const value = String(issue.input);
+                return `must be a finite whole number, not ${value}: 1 for the most preferred certificate, 2 for the next`;
+            }
+            return requiredOr(
+                "is required: a whole number, 1 for the most preferred certificate",
+                "must be a number: 1 for the most preferred certificate, 2 for the next",
+            )(issue);
+        },
     })
     .int({ error: "must be a whole number: 1 for the most preferred certificate, 2 for the next" })
     .min(0, { error: "must be 0 or more: 1 is the most preferred certificate" })
-    .max(MAX_PRIORITY, { error: `must be at most ${MAX_PRIORITY}` });
+    .max(MAX_PRIORITY, {
+        error: `must be at most ${MAX_PRIORITY}: number the certificates 1, 2, 3 in order of preference`,
+    });
 
 const orUnknown = <T extends z.ZodType>(schema: T) => z.union([z.literal(UNKNOWN), schema]);
 
@@ -89,7 +98,9 @@ const certificatesSchema = z
             "must be a list of { id, priority }, 1 for the most preferred",
         ),
     })
-    .min(1, { error: "must list at least one certificate" })
+    .min(1, {
+        error: "must list at least one certificate: add { id, priority } for each certificate to order",
+    })
     .max(MAX_CERTIFICATES, {
         error: `lists more than ${MAX_CERTIFICATES} certificates; a zone holds fewer, check the list`,
     });
@@ -109,9 +120,12 @@ const inputsSchema = z.strictObject(
 
 const PROVIDER_KEY = "__provider";
 
+/** The input the resource waits on while the program checks that no two resources order one certificate. */
+export const CLAIM_KEY = "__certificateClaims";
+
 /** Validates raw inputs from the engine, tolerating values that are unknown during preview. */
 export function checkInputs(raw: unknown): CheckOutcome {
-    const { [PROVIDER_KEY]: _provider, ...props } = asRecord(raw);
+    const { [PROVIDER_KEY]: _provider, [CLAIM_KEY]: _claims, ...props } = asRecord(raw);
     const parsed = inputsSchema.safeParse(props);
     if (!parsed.success) {
         return { inputs: props, failures: parsed.error.issues.flatMap((i) => toFailures(i, [])) };

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { CloudflareClient } from "./client";
 import { resolveSettings, type ConfigSource } from "./credentials";
 import { CloudflareNotFoundError } from "./errors";
+import { resolveTuning, type ClientTuning } from "./settings";
 import {
     checkInputs,
     containsUnknown,
@@ -36,17 +37,25 @@ type ZoneIndex = Map<string, CustomCertificate>;
 export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvider {
     private config: ConfigSource | undefined;
     private client: CloudflareClient | undefined;
+    private tuning: ClientTuning | Error | undefined;
 
     constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-    /** Keeps the stack configuration; credentials are read from it on the first API call. */
+    /**
+     * Keeps the stack configuration and checks the retry and timeout settings at once, so a bad one
+     * fails the preview; credentials are read on the first API call.
+     */
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.config = req.config;
         this.client = undefined;
+        this.tuning = undefined;
+        this.clientTuning();
     }
 
     /** Validates inputs without calling the API, naming each bad property. */
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult> {
+        // The engine keeps a provider whose configure threw; it must keep failing, not run untuned.
+        this.clientTuning();
         return checkInputs(news);
     }
 
@@ -155,13 +164,31 @@ export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvi
 
     private api(): CloudflareClient {
         if (this.client === undefined) {
+            const tuning = this.clientTuning();
             const settings = resolveSettings(this.config, this.env);
             this.client = new CloudflareClient({
                 credentials: settings.credentials,
                 ...(settings.baseUrl === undefined ? {} : { baseUrl: settings.baseUrl }),
+                ...(tuning.timeoutMs === undefined ? {} : { timeoutMs: tuning.timeoutMs }),
+                retry: tuning.retry,
             });
         }
         return this.client;
+    }
+
+    // Read once per configuration; a bad setting is remembered and thrown by every later call.
+    private clientTuning(): ClientTuning {
+        if (this.tuning === undefined) {
+            try {
+                this.tuning = resolveTuning(this.config, this.env);
+            } catch (err) {
+                this.tuning = err instanceof Error ? err : new Error(String(err));
+            }
+        }
+        if (this.tuning instanceof Error) {
+            throw this.tuning;
+        }
+        return this.tuning;
     }
 }
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import type { OnDelete, PriorityEntry } from "./inputs";
+import { CertificateClaims, CLAIM_SETTLE_MS, overlapError, tiedPriorities, type Claimant } from "./claims";
+import { CLAIM_KEY, type OnDelete, type PriorityEntry } from "./inputs";
 import type { PreviousPriority } from "./provider";
 
 /** The inputs of a CertificatePriority. */
@@ -102,14 +103,64 @@ export class CertificatePriority extends pulumi.dynamic.Resource {
     }
 
     constructor(name: string, args: CertificatePriorityArgs, opts?: pulumi.CustomResourceOptions) {
+        const claimant = { name };
         const props = {
             zoneId: args?.zoneId,
             certificates: args?.certificates,
             onDelete: args?.onDelete,
             previousPriorities: undefined,
+            // Registration waits for this input, so a resource that overlaps another is never sent.
+            ...(opts?.id === undefined && !underMocks() ? { [CLAIM_KEY]: claimCertificates(claimant, args) } : {}),
         };
         super(serializedProvider, name, props, opts, "cloudflare", "CertificatePriority");
     }
+}
+
+// One registry per program process: a Pulumi program runs one deployment.
+const claims = new CertificateClaims();
+
+// Claims the resource's certificates once their IDs are known, waits for the other resources the
+// program declares at the same time, and fails if any of them orders the same certificate. Ties in
+// priority are allowed but warned about.
+function claimCertificates(claimant: Claimant, args: CertificatePriorityArgs | undefined): pulumi.Output<boolean> {
+    return pulumi.all([args?.zoneId, args?.certificates]).apply(async ([zoneId, certificates]) => {
+        const entries = knownEntries(certificates);
+        if (typeof zoneId !== "string" || entries.length === 0) {
+            return true;
+        }
+
+        const ids = entries.map((e) => e.id);
+        claims.claim(claimant, zoneId, ids);
+        await new Promise((resolve) => setTimeout(resolve, CLAIM_SETTLE_MS));
+
+        const overlaps = claims.overlaps(claimant, zoneId, ids);
+        if (overlaps.length > 0) {
+            throw overlapError(claimant.name, overlaps);
+        }
+        for (const tie of tiedPriorities(entries)) {
+            pulumi.log.warn(
+                `CertificatePriority ${claimant.name}: ${tie}; Cloudflare does not document which one it prefers. ` +
+                    "Give each certificate its own priority.",
+            );
+        }
+        return true;
+    });
+}
+
+function knownEntries(certificates: unknown): Array<{ id: string; priority: number }> {
+    if (!Array.isArray(certificates)) {
+        return [];
+    }
+    return certificates.filter(
+        (e): e is { id: string; priority: number } =>
+            typeof e?.id === "string" && e.id !== "" && typeof e?.priority === "number" && Number.isFinite(e.priority),
+    );
+}
+
+// Unit tests under setMocks create many throwaway resources in one process, reusing IDs from test
+// to test; there the registry stands aside and the resource's inputs are exactly the arguments.
+function underMocks(): boolean {
+    return pulumi.runtime.getMonitor()?.constructor?.name === "MockMonitor";
 }
 
 /** The shape of one entry in `certificates`, for callers that build the list themselves. */

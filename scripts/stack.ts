@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,14 @@ export class LocalStack {
         return result;
     }
 
+    /**
+     * Starts `pulumi <args>` against this stack without waiting, for tests that interrupt it; `done`
+     * settles when it exits, whatever its exit code.
+     */
+    start(args: string[]): { child: ChildProcess; done: Promise<CommandResult> } {
+        return startPulumi(this.withStackFlags(args), this.options.projectDir, this.env, this.options.echo ?? false);
+    }
+
     private withStackFlags(args: string[]): string[] {
         return [...args, ...stackFlags(args, this.stack, this.configFile)];
     }
@@ -130,8 +138,17 @@ function stackFlags(args: string[], stack: string, configFile: string): string[]
 }
 
 function runPulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv, echo: boolean): Promise<CommandResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    return startPulumi(args, cwd, env, echo).done;
+}
+
+function startPulumi(
+    args: string[],
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    echo: boolean,
+): { child: ChildProcess; done: Promise<CommandResult> } {
+    const child = spawn("pulumi", [...args, "--non-interactive"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const done = new Promise<CommandResult>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => {
@@ -147,4 +164,5 @@ function runPulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv, echo: bo
         );
         child.on("close", (code) => resolve({ args, code: code ?? 1, stdout, stderr }));
     });
+    return { child, done };
 }

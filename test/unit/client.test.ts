@@ -534,6 +534,176 @@ describe("CloudflareClient", () => {
         });
     });
 
+    describe("retry rules, one test each", () => {
+        for (const status of [408, 409]) {
+            it(`retries ${status} and returns the answer that follows`, async () => {
+                const good = { body: okEnvelope(certificate(CERT_A, 1)) };
+                server.reply(
+                    "GET",
+                    `${LIST}/${CERT_A}`,
+                    { status, body: errorEnvelope({ code: 1000, message: "again" }) },
+                    good,
+                );
+                const { client, delays } = clientFor(server);
+
+                assert.equal((await client.getCustomCertificate(ZONE, CERT_A)).id, CERT_A);
+                assert.equal(server.requests.length, 2);
+                assert.deepEqual(delays, [250]);
+            });
+        }
+
+        for (const status of [400, 401, 403, 404, 405, 410, 413, 422]) {
+            it(`never retries a ${status}`, async () => {
+                server.reply("GET", LIST, { status, body: errorEnvelope({ code: 1004, message: "no" }) });
+                const { client, delays } = clientFor(server, { retry: { maxAttempts: 5 } });
+
+                const err = await failureOf(client.listCustomCertificates(ZONE), CloudflareError);
+
+                assert.equal(err.status, status);
+                assert.equal(err.attempts, 1);
+                assert.equal(server.requests.length, 1);
+                assert.deepEqual(delays, []);
+            });
+        }
+
+        it("stops at maxAttempts, counting the first attempt", async () => {
+            server.reply("GET", LIST, ...Array.from({ length: 6 }, () => ({ status: 503, body: errorEnvelope() })));
+            const { client, delays } = clientFor(server, { retry: { maxAttempts: 3 } });
+
+            const err = await failureOf(client.listCustomCertificates(ZONE), CloudflareServerError);
+
+            assert.equal(err.attempts, 3);
+            assert.equal(server.requests.length, 3);
+            assert.equal(delays.length, 2);
+        });
+
+        it("makes exactly one attempt when maxAttempts is 1", async () => {
+            server.reply("GET", LIST, { status: 503, body: errorEnvelope() }, { status: 503, body: errorEnvelope() });
+            const { client, delays } = clientFor(server, { retry: { maxAttempts: 1 } });
+
+            const err = await failureOf(client.listCustomCertificates(ZONE), CloudflareServerError);
+
+            assert.equal(err.attempts, 1);
+            assert.deepEqual(delays, []);
+        });
+
+        it("spreads backoff with full jitter between 0 and the capped ceiling", async () => {
+            const statuses = Array.from({ length: 5 }, () => ({ status: 500, body: errorEnvelope() }));
+            server.reply("GET", LIST, ...statuses);
+            const low = clientFor(server, {
+                retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 300 },
+                random: () => 0,
+            });
+            await failureOf(low.client.listCustomCertificates(ZONE), CloudflareServerError);
+
+            server.reply("GET", LIST, ...statuses);
+            const high = clientFor(server, {
+                retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 300 },
+                random: () => 0.999,
+            });
+            await failureOf(high.client.listCustomCertificates(ZONE), CloudflareServerError);
+
+            assert.deepEqual(low.delays, [0, 0, 0, 0]);
+            // Ceilings 100, 200, 400 capped to 300, 800 capped to 300.
+            assert.deepEqual(high.delays, [99, 199, 299, 299]);
+        });
+
+        it("stops before a wait that would cross the deadline, and says so", async () => {
+            server.reply("GET", LIST, ...Array.from({ length: 5 }, () => ({ status: 503, body: errorEnvelope() })));
+            const { client, delays } = clientFor(server, {
+                retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 1000, deadlineMs: 1200 },
+                random: () => 0.999,
+            });
+
+            const err = await failureOf(client.listCustomCertificates(ZONE), CloudflareServerError);
+
+            assert.deepEqual(delays, [999]);
+            assert.equal(err.attempts, 2);
+            assert.match(err.message, /the next attempt would start after the 1\.2 s deadline/);
+        });
+
+        it("prefers retry-after to its own backoff, and waits one exactly at the cap", async () => {
+            const limited = (seconds: string): FakeResponse => ({
+                status: 429,
+                headers: { "retry-after": seconds },
+                body: errorEnvelope(),
+            });
+            server.reply("GET", `${LIST}/${CERT_A}`, limited("2"), { body: okEnvelope(certificate(CERT_A, 1)) });
+            const { client, delays } = clientFor(server, { retry: { maxRetryAfterMs: 2000, baseDelayMs: 10 } });
+
+            assert.equal((await client.getCustomCertificate(ZONE, CERT_A)).id, CERT_A);
+            assert.deepEqual(delays, [2000]);
+        });
+
+        it("retries a 429 without retry-after with its own backoff", async () => {
+            server.reply(
+                "GET",
+                `${LIST}/${CERT_A}`,
+                { status: 429, body: errorEnvelope() },
+                { body: okEnvelope(certificate(CERT_A, 1)) },
+            );
+            const { client, delays } = clientFor(server);
+
+            assert.equal((await client.getCustomCertificate(ZONE, CERT_A)).id, CERT_A);
+            assert.deepEqual(delays, [250]);
+        });
+
+        it("does not retry an answer that is not JSON or off the schema", async () => {
+            server.reply("GET", LIST, { body: "<html>oops</html>" }, { body: okEnvelope([]) });
+            const { client } = clientFor(server);
+
+            await failureOf(client.listCustomCertificates(ZONE), CloudflareResponseError);
+            assert.equal(server.requests.length, 1);
+        });
+
+        it("says what was tried in the final error: attempts, time, last status, zone, codes and cf-ray", async () => {
+            const failing = (ray: string): FakeResponse => ({
+                status: 503,
+                headers: { "cf-ray": ray },
+                body: errorEnvelope({ code: 1000, message: "upstream unavailable" }),
+            });
+            server.reply(
+                "PUT",
+                PRIORITIZE,
+                failing("8f0000000000000a-FRA"),
+                failing("8f0000000000000b-FRA"),
+                failing("8f0000000000000c-FRA"),
+            );
+            const { client } = clientFor(server, { retry: { maxAttempts: 3 } });
+
+            const err = await failureOf(
+                client.prioritizeCustomCertificates(ZONE, [{ id: CERT_A, priority: 1 }]),
+                CloudflareServerError,
+            );
+
+            // Waits of 250 and 500 ms (random 0.5) plus the time on the wire.
+            assert.match(
+                err.message,
+                new RegExp(
+                    `^Cloudflare API: prioritize custom certificates of zone ${ZONE}: 3 attempts over 0\\.\\d s, ` +
+                        "last: 503 Service Unavailable \\(cf-ray 8f0000000000000c-FRA\\): \\[1000\\] upstream unavailable\\. ",
+                ),
+            );
+            assert.equal(err.elapsedMs >= 750, true, `elapsedMs ${err.elapsedMs}`);
+            assertErrorHidesToken(err);
+        });
+
+        it("says what was tried when no answer came: attempts and the last failure", async () => {
+            const slow: FakeResponse = { delayMs: 2000, body: okEnvelope([]) };
+            server.reply("GET", LIST, slow, slow);
+            const { client } = clientFor(server, { timeoutMs: 100, retry: { maxAttempts: 2 } });
+
+            const err = await failureOf(client.listCustomCertificates(ZONE), CloudflareNetworkError);
+
+            assert.match(
+                err.message,
+                new RegExp(
+                    `zone ${ZONE}: 2 attempts over 0\\.\\d s, last: no complete answer within 0\\.1 s \\(timed out\\)\\.`,
+                ),
+            );
+        });
+    });
+
     describe("network failures", () => {
         it("gives up on an answer slower than timeoutMs with CloudflareNetworkError 'timeout'", async () => {
             const slow: FakeResponse = { delayMs: 3000, body: okEnvelope(certificate(CERT_A, 1)) };
@@ -625,7 +795,13 @@ describe("CloudflareClient", () => {
                 assert.equal(err.cfRay, rays[attempts - 1]);
                 assert.ok(err.message.includes(`(cf-ray ${err.cfRay})`), err.message);
                 assert.equal(err.operation, `list custom certificates of zone ${ZONE}`);
-                assert.ok(err.message.startsWith(`Cloudflare API: ${err.operation}: ${status}`), err.message);
+                const effort =
+                    attempts === 1 ? "1 attempt over \\d+\\.\\d s: " : `${attempts} attempts over \\d+\\.\\d s, last: `;
+                assert.match(
+                    err.message,
+                    new RegExp(`^Cloudflare API: ${err.operation}: ${effort}${status} `),
+                    err.message,
+                );
                 assertNoId(err);
             });
         }

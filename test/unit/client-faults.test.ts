@@ -1,0 +1,221 @@
+import * as assert from "node:assert/strict";
+
+import { EMULATOR_DEMO_TOKEN, startEmulator, type Emulator, type FaultSpec } from "../../emulator";
+import { CloudflareClient, closeConnectionPools } from "../../provider/client";
+import {
+    CloudflareError,
+    CloudflareNetworkError,
+    CloudflareRateLimitError,
+    CloudflareResponseError,
+    CloudflareServerError,
+} from "../../provider/errors";
+
+// The bundled seed's example.com and its RSA certificate.
+const ZONE = "dcb06fc888897c7e557d8606ef2115dc";
+const RSA = "0743e860-d7e4-4de2-ad05-031f1d113e8f";
+
+type ErrorClass = new (details: never) => CloudflareError;
+
+interface Row {
+    fault: FaultSpec;
+    /** The error when the fault hits every attempt. */
+    kind: ErrorClass;
+    attempts: number;
+    message: RegExp;
+    /** Whether one hit followed by a normal answer ends in success. */
+    recovers: boolean;
+}
+
+const ops = `zone ${ZONE}: `;
+
+// Every fault the emulator injects, what the client makes of it on every attempt (two allowed), and
+// whether it recovers when only the first attempt is hit.
+const rows: Row[] = [
+    {
+        fault: { kind: "rate-limit", retryAfterSeconds: 0 },
+        kind: CloudflareRateLimitError,
+        attempts: 2,
+        message: /2 attempts over \d+\.\d s, last: 429 Too Many Requests \(cf-ray [0-9a-f]{16}-EMU\): \[971\]/,
+        recovers: true,
+    },
+    ...[500, 502, 503, 504].map((status) => ({
+        fault: { kind: "server-error", status } as FaultSpec,
+        kind: CloudflareServerError,
+        attempts: 2,
+        message: new RegExp(`2 attempts over \\d+\\.\\d s, last: ${status} .*\\[1000\\] Internal server error`),
+        recovers: true,
+    })),
+    {
+        fault: { kind: "slow", delayMs: 800 },
+        kind: CloudflareNetworkError,
+        attempts: 2,
+        message: /2 attempts over \d+\.\d s, last: no complete answer within 0\.2 s \(timed out\)/,
+        recovers: true,
+    },
+    {
+        fault: { kind: "drop", when: "before-answer" },
+        kind: CloudflareNetworkError,
+        attempts: 2,
+        message: /2 attempts over \d+\.\d s, last: the connection dropped/,
+        recovers: true,
+    },
+    {
+        fault: { kind: "drop", when: "mid-answer" },
+        kind: CloudflareNetworkError,
+        attempts: 2,
+        message: /2 attempts over \d+\.\d s, last: the connection dropped/,
+        recovers: true,
+    },
+    {
+        fault: { kind: "malformed" },
+        kind: CloudflareResponseError,
+        attempts: 1,
+        message: /1 attempt over \d+\.\d s: 200 OK .*: the answer is not JSON .*502 Bad Gateway/,
+        recovers: false,
+    },
+    {
+        fault: { kind: "truncated" },
+        kind: CloudflareResponseError,
+        attempts: 1,
+        message: /1 attempt over \d+\.\d s: 200 OK .*: the answer is not JSON/,
+        recovers: false,
+    },
+    {
+        fault: { kind: "unsuccessful" },
+        kind: CloudflareResponseError,
+        attempts: 1,
+        message: /1 attempt over \d+\.\d s: 200 OK .*: the answer says success: false; \[1000\]/,
+        recovers: false,
+    },
+    {
+        fault: { kind: "off-schema" },
+        kind: CloudflareResponseError,
+        attempts: 1,
+        message: /the answer does not match Cloudflare's documented schema: result\[0\]\.id: .*result\[0\]\.priority/,
+        recovers: false,
+    },
+];
+
+// The request log without the slow answers of earlier tests, which arrive late.
+function logged(emulator: Emulator) {
+    return emulator.requests().filter((r) => r.fault !== "slow");
+}
+
+function label(fault: FaultSpec): string {
+    const detail = "status" in fault ? ` ${fault.status}` : "when" in fault ? ` ${fault.when}` : "";
+    return `${fault.kind}${detail}`;
+}
+
+// The client against the emulator: every fault, on every call it makes.
+describe("CloudflareClient against every emulator fault", () => {
+    let emulator: Emulator;
+    let client: CloudflareClient;
+
+    before(async () => {
+        emulator = await startEmulator();
+        client = new CloudflareClient({
+            credentials: { apiToken: EMULATOR_DEMO_TOKEN },
+            baseUrl: emulator.apiBaseUrl,
+            timeoutMs: 200,
+            retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+        });
+    });
+
+    after(async () => {
+        await closeConnectionPools();
+        await emulator.close();
+    });
+
+    beforeEach(() => {
+        emulator.reset();
+        emulator.clearRequests();
+    });
+
+    for (const row of rows) {
+        it(`${label(row.fault)}: ${row.kind.name} after ${row.attempts} attempt(s), naming what went wrong`, async () => {
+            emulator.injectFault({ ...row.fault, times: "always" });
+
+            const err = await client.listCustomCertificates(ZONE).then(
+                () => assert.fail("the call succeeded"),
+                (e: unknown) => e,
+            );
+
+            assert.ok(err instanceof row.kind, `got ${String(err)}`);
+            assert.equal(err.attempts, row.attempts);
+            assert.ok(err.message.startsWith(`Cloudflare API: list custom certificates of ${ops}`), err.message);
+            assert.match(err.message, row.message);
+            assert.ok(!err.message.includes(EMULATOR_DEMO_TOKEN));
+            // The log records a request once answered; a slow answer is still on its way.
+            if (row.fault.kind !== "slow") {
+                assert.equal(logged(emulator).length, row.attempts);
+            }
+        });
+
+        it(`${label(row.fault)} once: ${row.recovers ? "the retry succeeds" : "fails without a retry"}`, async () => {
+            emulator.injectFault({ ...row.fault, times: 1 });
+
+            const outcome = await client.listCustomCertificates(ZONE).then(
+                (certificates) => certificates.length,
+                (e: unknown) => e,
+            );
+
+            if (row.recovers) {
+                assert.equal(outcome, 5);
+                assert.equal(emulator.requests().filter((r) => r.status === 200 && r.fault === undefined).length, 1);
+            } else {
+                assert.ok(outcome instanceof row.kind, `got ${String(outcome)}`);
+                assert.equal(logged(emulator).length, 1);
+            }
+        });
+    }
+
+    it("a PUT hit by a drop before the answer is retried and applied once", async () => {
+        emulator.injectFault({ kind: "drop", when: "before-answer", match: { method: "PUT" } });
+
+        await client.prioritizeCustomCertificates(ZONE, [{ id: RSA, priority: 6 }]);
+
+        assert.deepEqual(
+            logged(emulator).map((r) => [r.method, r.status]),
+            [
+                ["PUT", 0],
+                ["PUT", 200],
+            ],
+        );
+        assert.equal(emulator.certificates(ZONE).find((c) => c.id === RSA)?.priority, 6);
+    });
+
+    it("a PUT whose answer is cut off mid-way was applied; the idempotent retry changes nothing more", async () => {
+        emulator.injectFault({ kind: "drop", when: "mid-answer", match: { method: "PUT" } });
+
+        await client.prioritizeCustomCertificates(ZONE, [{ id: RSA, priority: 6 }]);
+
+        assert.deepEqual(
+            logged(emulator).map((r) => [r.method, r.status, r.fault]),
+            [
+                ["PUT", 200, "drop"],
+                ["PUT", 200, undefined],
+            ],
+        );
+        assert.equal(emulator.certificates(ZONE).find((c) => c.id === RSA)?.priority, 6);
+    });
+
+    it("under the emulator's rate limiter, waits out retry-after and gets through", async function () {
+        this.timeout(10_000);
+        emulator.setRateLimit({ requests: 2, windowSeconds: 1 });
+        const patient = new CloudflareClient({
+            credentials: { apiToken: EMULATOR_DEMO_TOKEN },
+            baseUrl: emulator.apiBaseUrl,
+            retry: { maxAttempts: 3 },
+        });
+
+        for (let i = 0; i < 3; i += 1) {
+            await patient.getCustomCertificate(ZONE, RSA);
+        }
+
+        assert.deepEqual(
+            logged(emulator).map((r) => r.status),
+            [200, 200, 429, 200],
+        );
+        emulator.setRateLimit(undefined);
+    });
+});
