@@ -86,7 +86,11 @@ const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH"
 // 6003 malformed auth headers, 9103 unknown key or email, 9106 missing credentials, 9109 token
 // refused, 10000 authentication error, 10405 the token may not use this method.
 const AUTH_CODES = new Set([6003, 9103, 9106, 9109, 10000, 10405]);
-const NOT_FOUND_CODES = new Set([7000, 7003]);
+// 7003 "could not route to /zones/…": the zone or object id is unknown. 7000 "no route for that
+// URI" is not among them: it means the path itself is wrong, usually a base URL without
+// /client/v4, and treating it as "gone" would let refresh drop a resource that still exists.
+const NOT_FOUND_CODES = new Set([7003]);
+const NO_ROUTE_CODE = 7000;
 const REDACTED = "[REDACTED]";
 
 /** One request the client makes, and how to read and explain its answer. */
@@ -447,7 +451,7 @@ function poolFor(origin: string): Pool {
     return pool;
 }
 
-type ErrorKind = "auth" | "not-found" | "rate-limit" | "server" | "request" | "response";
+type ErrorKind = "auth" | "not-found" | "no-route" | "rate-limit" | "server" | "request" | "response";
 
 function classify(status: number, errors: ReadonlyArray<CloudflareApiError>): ErrorKind {
     const hasCode = (codes: Set<number>) => errors.some((e) => codes.has(e.code));
@@ -460,8 +464,16 @@ function classify(status: number, errors: ReadonlyArray<CloudflareApiError>): Er
     if (status === 401 || status === 403 || (status >= 400 && hasCode(AUTH_CODES))) {
         return "auth";
     }
-    if (status === 404 || (status >= 400 && hasCode(NOT_FOUND_CODES))) {
+    if (errors.some((e) => e.code === NO_ROUTE_CODE) && !hasCode(NOT_FOUND_CODES)) {
+        return "no-route";
+    }
+    // A 404 counts as "not found" only with Cloudflare's codes in it: a bare 404 comes from
+    // something that is not Cloudflare's API (a wrong base URL, a proxy).
+    if ((status === 404 && errors.length > 0) || (status >= 400 && hasCode(NOT_FOUND_CODES))) {
         return "not-found";
+    }
+    if (status === 404) {
+        return "no-route";
     }
     return status >= 400 ? "request" : "response";
 }
@@ -482,6 +494,7 @@ function buildError<T>(
         case "server":
             return new CloudflareServerError(details);
         case "request":
+        case "no-route":
             return new CloudflareRequestError(details);
         case "response":
             return new CloudflareResponseError(details);
@@ -503,6 +516,11 @@ function hintFor<T>(kind: ErrorKind, call: Call<T>): string | undefined {
             return "Cloudflare allows 1200 requests per 5 minutes per user; wait, or run Pulumi with a lower --parallel.";
         case "server":
             return "Cloudflare could not answer; try again later.";
+        case "no-route":
+            return (
+                "The server knows no such API path: check the base URL (cloudflare:baseUrl or " +
+                `CLOUDFLARE_BASE_URL), which must end in /client/v4, as in ${DEFAULT_BASE_URL}.`
+            );
         default:
             return undefined;
     }
@@ -726,6 +744,7 @@ function headerValue(value: string, name: string): string {
     if (typeof value !== "string" || value.trim() === "") {
         throw new Error(`CloudflareClient: the credential ${name} is empty`);
     }
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
     if (/[\u0000-\u001f\u007f]/.test(value)) {
         throw new Error(`CloudflareClient: the credential ${name} contains a line break or control character; copy it again`);
     }

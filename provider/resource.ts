@@ -67,6 +67,7 @@ function load(): Required<pulumi.dynamic.ResourceProvider> {
         throw new Error(
             `cannot load ${IMPLEMENTATION_PACKAGE} from ${process.cwd()}: ${String(err)}. ` +
                 "Install pulumi-cloudflare-certificate-priority in the Pulumi project (npm install).",
+            { cause: err },
         );
     }
     cache.__cloudflareCertificatePriority = new loaded.CertificatePriorityProvider();

@@ -364,7 +364,8 @@ describe("CloudflareClient", () => {
         }
 
         it("turns a 404 on one certificate into CloudflareNotFoundError naming zone and certificate", async () => {
-            server.reply("GET", `${LIST}/${CERT_A}`, { status: 404, body: errorEnvelope() });
+            const notFound = errorEnvelope({ code: 1002, message: "Certificate not found" });
+            server.reply("GET", `${LIST}/${CERT_A}`, { status: 404, body: notFound });
             const { client } = clientFor(server);
 
             const err = await failureOf(client.getCustomCertificate(ZONE, CERT_A), CloudflareNotFoundError);
@@ -390,6 +391,25 @@ describe("CloudflareClient", () => {
             assert.equal(err.certificateId, undefined);
             assert.deepEqual(err.errors, [routeError]);
         });
+
+        // A wrong base URL must never read as "the zone is gone": refresh would drop the resource.
+        const wrongPaths: Array<[string, number, Record<string, unknown> | string]> = [
+            ["code 7000 (no route for that URI)", 400, errorEnvelope({ code: 7000, message: "No route for that URI" })],
+            ["a bare 404 without Cloudflare's codes", 404, "<html><body>Not Found</body></html>"],
+        ];
+        for (const [name, status, body] of wrongPaths) {
+            it(`turns ${name} into CloudflareRequestError pointing at the base URL`, async () => {
+                server.reply("GET", LIST, { status, body });
+                const { client } = clientFor(server);
+
+                const err = await failureOf(client.listCustomCertificates(ZONE), CloudflareRequestError);
+
+                assert.ok(!(err instanceof CloudflareNotFoundError));
+                assert.equal(err.status, status);
+                assert.match(err.message, /check the base URL \(cloudflare:baseUrl or CLOUDFLARE_BASE_URL\)/);
+                assert.match(err.message, /\/client\/v4/);
+            });
+        }
 
         it("turns 400 with code 1002 into CloudflareRequestError and does not retry it", async () => {
             const invalid = errorEnvelope({ code: 1002, message: "Invalid certificate" });
