@@ -30,8 +30,7 @@ export interface Principal {
 
 /** The outcome of checking a request's credentials. */
 export type AuthResult =
-    | { ok: true; principal: Principal }
-    | { ok: false; scheme: "none" | "invalid"; failure: ApiFailure };
+    { ok: true; principal: Principal } | { ok: false; scheme: "none" | "invalid"; failure: ApiFailure };
 
 const BEARER = /^Bearer +(\S+)$/i;
 

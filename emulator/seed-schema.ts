@@ -26,8 +26,7 @@ export const ZONE_ID_PATTERN = /^[0-9a-f]{32}$/;
  * A certificate id. Cloudflare documents 32 hexadecimal characters, but real custom certificate ids
  * are UUIDs, so both forms are accepted.
  */
-export const CERTIFICATE_ID_PATTERN =
-    /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+export const CERTIFICATE_ID_PATTERN = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** The characters of an OAuth bearer token (RFC 6750, b64token); Cloudflare tokens fit it. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -129,13 +128,11 @@ const SeedZoneSchema = z
     .transform((zone) => ({
         id: zone.id,
         name: zone.name,
-        certificates: zone.certificates.map(
-            (certificate): CustomCertificate => ({
-                ...certificate,
-                zone_id: zone.id,
-                modified_on: certificate.modified_on ?? certificate.uploaded_on,
-            }),
-        ),
+        certificates: zone.certificates.map((certificate): CustomCertificate => ({
+            ...certificate,
+            zone_id: zone.id,
+            modified_on: certificate.modified_on ?? certificate.uploaded_on,
+        })),
     }));
 
 const SeedTokenSchema = z.union(
@@ -170,15 +167,25 @@ export const SeedSchema = z
         if (seed.tokens.length === 0 && seed.apiKeys.length === 0) {
             ctx.addIssue({ code: "custom", path: ["tokens"], message: "list at least one token or API key" });
         }
-        reportRepeats(ctx, seed.zones.map((zone) => zone.id), (i) => ["zones", i, "id"], "zone id");
+        reportRepeats(
+            ctx,
+            seed.zones.map((zone) => zone.id),
+            (i) => ["zones", i, "id"],
+            "zone id",
+        );
         reportRepeats(ctx, tokenValues(seed.tokens), (i) => ["tokens", i], "token");
 
         // Cloudflare's certificate ids are unique across zones, not only within one.
         const certificates = seed.zones.flatMap((zone, z) => zone.certificates.map((c, i) => ({ id: c.id, z, i })));
-        reportRepeats(ctx, certificates.map((c) => c.id), (n) => {
-            const at = certificates[n];
-            return ["zones", at?.z ?? 0, "certificates", at?.i ?? 0, "id"];
-        }, "certificate id");
+        reportRepeats(
+            ctx,
+            certificates.map((c) => c.id),
+            (n) => {
+                const at = certificates[n];
+                return ["zones", at?.z ?? 0, "certificates", at?.i ?? 0, "id"];
+            },
+            "certificate id",
+        );
     });
 
 /** A seed as written: what `startEmulator({ seed })` and a seed file accept. */

@@ -176,7 +176,9 @@ export class CertificateStore {
 
     // Cloudflare's timestamps carry whole seconds (2014-01-01T05:20:00Z); so do the emulator's.
     #timestamp(): string {
-        return this.#now().toISOString().replace(/\.\d{3}Z$/, "Z");
+        return this.#now()
+            .toISOString()
+            .replace(/\.\d{3}Z$/, "Z");
     }
 }
 

@@ -333,7 +333,8 @@ export class CloudflareClient {
             return { stop: undefined };
         }
 
-        const retryAfterMs = outcome.kind === "answer" ? parseRetryAfter(header(outcome.headers, "retry-after")) : undefined;
+        const retryAfterMs =
+            outcome.kind === "answer" ? parseRetryAfter(header(outcome.headers, "retry-after")) : undefined;
         if (retryAfterMs !== undefined && retryAfterMs > this.#retry.maxRetryAfterMs) {
             return {
                 stop:
@@ -344,7 +345,9 @@ export class CloudflareClient {
 
         const retryInMs = retryAfterMs ?? this.backoff(budget.attempts);
         if (budget.elapsedMs + retryInMs >= this.#retry.deadlineMs) {
-            return { stop: `Stopped retrying: the next attempt would start after the ${seconds(this.#retry.deadlineMs)} deadline.` };
+            return {
+                stop: `Stopped retrying: the next attempt would start after the ${seconds(this.#retry.deadlineMs)} deadline.`,
+            };
         }
         return { retryInMs };
     }
@@ -411,10 +414,16 @@ export class CloudflareClient {
         const cfRay = answer === undefined ? undefined : header(answer.headers, "cf-ray");
         const several = budget.attempts > 1;
         const effort = `${budget.attempts} attempt${several ? "s" : ""} over ${seconds(budget.elapsedMs)}`;
-        const last = answer === undefined ? problem : `${statusLine(answer.status)}${cfRay ? ` (cf-ray ${cfRay})` : ""}`;
+        const last =
+            answer === undefined ? problem : `${statusLine(answer.status)}${cfRay ? ` (cf-ray ${cfRay})` : ""}`;
         const codes = errors.map((e) => `[${e.code}] ${e.message}`).join("; ");
-        const body = answer !== undefined && problem === undefined && errors.length === 0 ? bodyNote(answer, this.#redact) : undefined;
-        const detail = [answer === undefined ? undefined : problem, codes || undefined, body].filter(Boolean).join("; ");
+        const body =
+            answer !== undefined && problem === undefined && errors.length === 0
+                ? bodyNote(answer, this.#redact)
+                : undefined;
+        const detail = [answer === undefined ? undefined : problem, codes || undefined, body]
+            .filter(Boolean)
+            .join("; ");
         const tail = notes.filter(Boolean).join(" ");
 
         const outcome = `${effort}${several ? ", last: " : ": "}${last ?? "no answer"}`;
@@ -526,7 +535,11 @@ function hintFor<T>(kind: ErrorKind, call: Call<T>): string | undefined {
     }
 }
 
-function explain(operation: string, spent: Budget, redact: (text: string) => string): Omit<CloudflareErrorDetails, "message"> {
+function explain(
+    operation: string,
+    spent: Budget,
+    redact: (text: string) => string,
+): Omit<CloudflareErrorDetails, "message"> {
     return { operation: redact(operation), attempts: spent.attempts, elapsedMs: Math.round(spent.elapsedMs) };
 }
 
@@ -586,16 +599,34 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 function noAnswer(err: unknown, timedOut: boolean, timeoutMs: number): NoAnswer {
     const causeCode = errorCode(err);
     if (timedOut || (causeCode !== undefined && TIMEOUT_CODES.has(causeCode))) {
-        return { kind: "no-answer", failure: "timeout", causeCode, detail: `no complete answer within ${seconds(timeoutMs)} (timed out)`, retryable: true };
+        return {
+            kind: "no-answer",
+            failure: "timeout",
+            causeCode,
+            detail: `no complete answer within ${seconds(timeoutMs)} (timed out)`,
+            retryable: true,
+        };
     }
 
     const reason = err instanceof Error ? err.message : String(err);
     const code = causeCode ?? "no error code";
     if (causeCode !== undefined && DROPPED_CODES.has(causeCode)) {
-        return { kind: "no-answer", failure: "connection", causeCode, detail: `the connection dropped (${code}: ${reason})`, retryable: true };
+        return {
+            kind: "no-answer",
+            failure: "connection",
+            causeCode,
+            detail: `the connection dropped (${code}: ${reason})`,
+            retryable: true,
+        };
     }
     const retryable = causeCode !== undefined && UNREACHABLE_CODES.has(causeCode);
-    return { kind: "no-answer", failure: "connection", causeCode, detail: `could not connect (${code}: ${reason})`, retryable };
+    return {
+        kind: "no-answer",
+        failure: "connection",
+        causeCode,
+        detail: `could not connect (${code}: ${reason})`,
+        retryable,
+    };
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -661,7 +692,9 @@ function bodyNote(answer: Answer, redact: (text: string) => string): string | un
         return undefined;
     }
     // Redacted before the excerpt is cut, for the reason given in accept().
-    return parseJson(answer.text).ok ? "no Cloudflare error codes in the answer" : `the answer is not JSON: ${snippet(redact(answer.text))}`;
+    return parseJson(answer.text).ok
+        ? "no Cloudflare error codes in the answer"
+        : `the answer is not JSON: ${snippet(redact(answer.text))}`;
 }
 
 // JSON.parse's reason, which quotes a stretch of the text: pass the text already redacted.
@@ -711,7 +744,9 @@ function segment(value: string, name: string): string {
 
 function parseBaseUrl(baseUrl: string, redact: (text: string) => string): { origin: string; prefix: string } {
     const fail = (why: string): never => {
-        throw new Error(redact(`CloudflareClient: baseUrl ${JSON.stringify(baseUrl)} ${why}; use a URL like ${DEFAULT_BASE_URL}`));
+        throw new Error(
+            redact(`CloudflareClient: baseUrl ${JSON.stringify(baseUrl)} ${why}; use a URL like ${DEFAULT_BASE_URL}`),
+        );
     };
     let url: URL;
     try {
@@ -746,7 +781,9 @@ function headerValue(value: string, name: string): string {
     }
     // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
     if (/[\u0000-\u001f\u007f]/.test(value)) {
-        throw new Error(`CloudflareClient: the credential ${name} contains a line break or control character; copy it again`);
+        throw new Error(
+            `CloudflareClient: the credential ${name} contains a line break or control character; copy it again`,
+        );
     }
     return value.trim();
 }
@@ -812,7 +849,10 @@ function defaultUserAgent(): string {
 function packageVersion(): string {
     for (const candidate of ["../package.json", "../../package.json"]) {
         try {
-            const manifest = JSON.parse(readFileSync(path.join(__dirname, candidate), "utf8")) as { name?: unknown; version?: unknown };
+            const manifest = JSON.parse(readFileSync(path.join(__dirname, candidate), "utf8")) as {
+                name?: unknown;
+                version?: unknown;
+            };
             if (manifest.name === PACKAGE_NAME && typeof manifest.version === "string") {
                 return manifest.version;
             }

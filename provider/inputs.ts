@@ -53,10 +53,7 @@ const zoneIdSchema = z
 
 const certificateIdSchema = z
     .string({
-        error: requiredOr(
-            "is required: the custom certificate's ID",
-            "must be a string: the custom certificate's ID",
-        ),
+        error: requiredOr("is required: the custom certificate's ID", "must be a string: the custom certificate's ID"),
     })
     .min(1, { error: "must not be empty: give the custom certificate's ID" })
     .max(64, { error: "is too long for a certificate ID (at most 64 characters)" })

@@ -60,7 +60,11 @@ export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvi
     }
 
     /** Compares the recorded state with new inputs without calling the API. */
-    async diff(_id: string, olds: CertificatePriorityOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    async diff(
+        _id: string,
+        olds: CertificatePriorityOutputs,
+        news: Record<string, unknown>,
+    ): Promise<pulumi.dynamic.DiffResult> {
         if (news["zoneId"] !== olds.zoneId || containsUnknown(news["zoneId"])) {
             return { changes: true, replaces: ["zoneId"] };
         }
@@ -69,7 +73,8 @@ export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvi
         }
 
         const inputs = news as unknown as CertificatePriorityInputs;
-        const changes = !sameMapping(olds.certificates, inputs.certificates) || (olds.onDelete ?? "restore") !== inputs.onDelete;
+        const changes =
+            !sameMapping(olds.certificates, inputs.certificates) || (olds.onDelete ?? "restore") !== inputs.onDelete;
         return { changes };
     }
 
@@ -109,7 +114,10 @@ export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvi
     }
 
     /** Reads the certificates' live priorities, so refresh shows changes made outside Pulumi. */
-    async read(id: string, props: Partial<CertificatePriorityOutputs>): Promise<pulumi.dynamic.ReadResult<CertificatePriorityOutputs>> {
+    async read(
+        id: string,
+        props: Partial<CertificatePriorityOutputs>,
+    ): Promise<pulumi.dynamic.ReadResult<CertificatePriorityOutputs>> {
         const zoneId = props.zoneId ?? id;
         const zone = await this.readZoneIfExists(zoneId);
         if (zone === undefined) {
@@ -222,9 +230,7 @@ export function sameMapping(
 }
 
 function assertInZone(inputs: CertificatePriorityInputs, zone: ZoneIndex): void {
-    const missing = inputs.certificates
-        .map((e, index) => ({ id: e.id, index }))
-        .filter((e) => !zone.has(key(e.id)));
+    const missing = inputs.certificates.map((e, index) => ({ id: e.id, index })).filter((e) => !zone.has(key(e.id)));
     if (missing.length === 0) {
         return;
     }
@@ -237,7 +243,11 @@ function assertInZone(inputs: CertificatePriorityInputs, zone: ZoneIndex): void 
     );
 }
 
-function releasedEntries(olds: CertificatePriorityOutputs, inputs: CertificatePriorityInputs, zone: ZoneIndex): PriorityEntry[] {
+function releasedEntries(
+    olds: CertificatePriorityOutputs,
+    inputs: CertificatePriorityInputs,
+    zone: ZoneIndex,
+): PriorityEntry[] {
     const kept = new Set(inputs.certificates.map((e) => key(e.id)));
     const released = (olds.previousPriorities ?? []).filter((p) => !kept.has(key(p.id)));
     return restorableEntries(released, zone);

@@ -95,7 +95,12 @@ export class LocalStack {
 
     /** Runs `pulumi <args>` against this stack; throws PulumiCommandError on a non-zero exit. */
     async run(args: string[], allowFailure = false): Promise<CommandResult> {
-        const result = await runPulumi(this.withStackFlags(args), this.options.projectDir, this.env, this.options.echo ?? false);
+        const result = await runPulumi(
+            this.withStackFlags(args),
+            this.options.projectDir,
+            this.env,
+            this.options.echo ?? false,
+        );
         if (result.code !== 0 && !allowFailure) {
             throw new PulumiCommandError(result);
         }

@@ -60,7 +60,10 @@ describe("quickstart stack through the Pulumi CLI (end to end)", function () {
     it("applies the order with exactly one PUT per zone", async () => {
         await stack.run(["up", "--yes", "--skip-preview"]);
 
-        assert.deepEqual(writtenPaths(emulator), [prioritizePath(ZONES.primary.id), prioritizePath(ZONES.second.id)].sort());
+        assert.deepEqual(
+            writtenPaths(emulator),
+            [prioritizePath(ZONES.primary.id), prioritizePath(ZONES.second.id)].sort(),
+        );
         assert.deepEqual(orderIn(emulator, ZONES.primary.id, 3), ZONES.primary.order);
         assert.deepEqual(prioritiesOf(emulator, ZONES.primary.id, ZONES.primary.order), [1, 2, 3]);
         assert.deepEqual(prioritiesOf(emulator, ZONES.second.id, ZONES.second.order), [10, 20]);
@@ -153,7 +156,10 @@ describe("quickstart stack through the Pulumi CLI (end to end)", function () {
             assert.deepEqual(prioritiesIn(emulator, zone.id), seeded.get(zone.id), `zone ${zone.id}`);
         }
         // One restoring PUT for each zone still managed: the third (after the replace) and the second.
-        assert.deepEqual(writtenPaths(emulator), [prioritizePath(ZONES.second.id), prioritizePath(ZONES.third.id)].sort());
+        assert.deepEqual(
+            writtenPaths(emulator),
+            [prioritizePath(ZONES.second.id), prioritizePath(ZONES.third.id)].sort(),
+        );
     });
 });
 
@@ -222,4 +228,3 @@ function filesUnder(dir: string): string[] {
         return statSync(full).isDirectory() ? filesUnder(full) : [full];
     });
 }
-

@@ -69,12 +69,7 @@ interface Reply {
     json: unknown;
 }
 
-async function call(
-    emulator: Emulator,
-    method: string,
-    target: string,
-    options: CallOptions = {},
-): Promise<Reply> {
+async function call(emulator: Emulator, method: string, target: string, options: CallOptions = {}): Promise<Reply> {
     const raw = options.body;
     const body = typeof raw === "string" || raw === undefined ? raw : JSON.stringify(raw);
     const response = await fetch(`${emulator.url}${target}`, {
@@ -181,13 +176,20 @@ describe("Cloudflare API emulator", () => {
             assert.equal(primary.certificates.length, 5);
             assert.equal(second.certificates.length, 4);
             const all = seed.zones.flatMap((z) => z.certificates);
-            assert.ok(all.every((c) => UUID.test(c.id)), "every certificate id is a UUID");
+            assert.ok(
+                all.every((c) => UUID.test(c.id)),
+                "every certificate id is a UUID",
+            );
             const statuses = new Set(all.map((c) => c.status));
             assert.deepEqual(statuses, new Set(["active", "pending", "expired", "initializing", "deleted"]));
 
             const primaryPriorities = primary.certificates.map((c) => c.priority);
             assert.ok(primaryPriorities.includes(0));
-            assert.notEqual(new Set(primaryPriorities).size, primaryPriorities.length, "two certificates share a priority");
+            assert.notEqual(
+                new Set(primaryPriorities).size,
+                primaryPriorities.length,
+                "two certificates share a priority",
+            );
         });
 
         it("accepts the demo token and the demo API key", () => {
@@ -338,7 +340,10 @@ describe("Cloudflare API emulator", () => {
                 rays.forEach((ray) => assert.match(ray, /^[0-9a-f]{16}-EMU$/));
                 assert.equal(new Set(rays).size, rays.length);
                 replies.forEach((r) => assert.equal(r.headers.get("content-type"), "application/json"));
-                assert.deepEqual(emulator.requests().map((r) => r.cfRay), rays);
+                assert.deepEqual(
+                    emulator.requests().map((r) => r.cfRay),
+                    rays,
+                );
             });
 
             it("answers an empty zone with an empty page", async () => {
@@ -352,7 +357,10 @@ describe("Cloudflare API emulator", () => {
 
                 assert.equal(reply.status, 200);
                 const result = envelope(reply).result as CustomCertificate;
-                assert.deepEqual(result, emulator.certificates(ZONE).find((c) => c.id === API_HOST));
+                assert.deepEqual(
+                    result,
+                    emulator.certificates(ZONE).find((c) => c.id === API_HOST),
+                );
                 assert.equal(result.policy_restrictions, "(country: US) or (region: EU)");
                 assert.equal(result.keyless_server?.port, 24008);
             });
@@ -374,7 +382,13 @@ describe("Cloudflare API emulator", () => {
                 for (let page = 1; page <= 5; page += 1) {
                     const body = envelope(await api(paged, "GET", listPath(PAGING_ZONE, `?page=${page}&per_page=5`)));
                     const count = page < 5 ? 5 : 3;
-                    assert.deepEqual(body.result_info, { page, per_page: 5, count, total_count: COUNT, total_pages: 5 });
+                    assert.deepEqual(body.result_info, {
+                        page,
+                        per_page: 5,
+                        count,
+                        total_count: COUNT,
+                        total_pages: 5,
+                    });
                     seen.push(...(body.result as CustomCertificate[]).map((c) => c.id));
                 }
                 assert.deepEqual(seen, expectedPagingOrder(COUNT));
@@ -383,7 +397,13 @@ describe("Cloudflare API emulator", () => {
             it("answers a page past the end with no certificates and that page number", async () => {
                 const body = envelope(await api(paged, "GET", listPath(PAGING_ZONE, "?page=6&per_page=5")));
                 assert.deepEqual(body.result, []);
-                assert.deepEqual(body.result_info, { page: 6, per_page: 5, count: 0, total_count: COUNT, total_pages: 5 });
+                assert.deepEqual(body.result_info, {
+                    page: 6,
+                    per_page: 5,
+                    count: 0,
+                    total_count: COUNT,
+                    total_pages: 5,
+                });
             });
 
             it("pages by 20 unless asked, and by up to 50", async () => {
@@ -444,12 +464,21 @@ describe("Cloudflare API emulator", () => {
             });
 
             it("refuses a malformed Authorization header: 400, code 6003 with 6111 in the chain", async () => {
-                for (const header of ["Basic dXNlcjpwYXNz", "Bearer", "Bearer two words", `Token ${EMULATOR_DEMO_TOKEN}`]) {
+                for (const header of [
+                    "Basic dXNlcjpwYXNz",
+                    "Bearer",
+                    "Bearer two words",
+                    `Token ${EMULATOR_DEMO_TOKEN}`,
+                ]) {
                     const reply = await api(emulator, "GET", listPath(ZONE), { headers: { authorization: header } });
                     assert.equal(reply.status, 400, header);
                     const [error] = envelope(reply).errors;
                     assert.equal(error?.code, 6003, header);
-                    assert.deepEqual(error?.error_chain?.map((e) => e.code), [6111], header);
+                    assert.deepEqual(
+                        error?.error_chain?.map((e) => e.code),
+                        [6111],
+                        header,
+                    );
                 }
             });
 
@@ -486,7 +515,10 @@ describe("Cloudflare API emulator", () => {
                     assert.equal(reply.status, 400);
                     const [error] = envelope(reply).errors;
                     assert.equal(error?.code, 6003);
-                    assert.deepEqual(error?.error_chain?.map((e) => e.code), chain);
+                    assert.deepEqual(
+                        error?.error_chain?.map((e) => e.code),
+                        chain,
+                    );
                 }
             });
 
@@ -535,11 +567,19 @@ describe("Cloudflare API emulator", () => {
             });
 
             it("answers paths it does not serve with 400 and code 7000", async () => {
-                const unserved = [`/zones/${ZONE}/dns_records`, "/user/tokens/verify", `${listPath(ZONE)}/${RSA}/extra`];
+                const unserved = [
+                    `/zones/${ZONE}/dns_records`,
+                    "/user/tokens/verify",
+                    `${listPath(ZONE)}/${RSA}/extra`,
+                ];
                 for (const target of unserved) {
                     const reply = await api(emulator, "GET", target);
                     assert.equal(reply.status, 400, target);
-                    assert.deepEqual(envelope(reply).errors, [{ code: 7000, message: "No route for that URI" }], target);
+                    assert.deepEqual(
+                        envelope(reply).errors,
+                        [{ code: 7000, message: "No route for that URI" }],
+                        target,
+                    );
                 }
                 const outside = await call(emulator, "GET", "/v4/zones");
                 assert.equal(outside.status, 400);
@@ -584,7 +624,10 @@ describe("Cloudflare API emulator", () => {
                 // fetch would resolve the dots itself, so this request goes out as written.
                 const reply = await rawGet(emulator, `/client/v4/zones/${ZONE}/custom_certificates/%2E%2E`, TOKEN_AUTH);
                 assert.equal(reply.status, 400);
-                assert.deepEqual((JSON.parse(reply.text) as Envelope).errors.map((e) => e.code), [7003, 7000]);
+                assert.deepEqual(
+                    (JSON.parse(reply.text) as Envelope).errors.map((e) => e.code),
+                    [7003, 7000],
+                );
                 assert.equal(emulator.requests()[0]?.path, `/client/v4/zones/${ZONE}/custom_certificates/%2E%2E`);
             });
         });
@@ -608,7 +651,14 @@ describe("Cloudflare API emulator", () => {
                 const body = envelope(reply);
                 assert.equal(body.success, true);
                 const result = body.result as CustomCertificate[];
-                assert.deepEqual(result.map((c) => [c.id, c.priority]), [[ECDSA, 1], [PENDING, 2], [RSA, 3]]);
+                assert.deepEqual(
+                    result.map((c) => [c.id, c.priority]),
+                    [
+                        [ECDSA, 1],
+                        [PENDING, 2],
+                        [RSA, 3],
+                    ],
+                );
                 assert.deepEqual(body.result_info, { page: 1, per_page: 3, count: 3, total_count: 3, total_pages: 1 });
 
                 const now = emulator.certificates(ZONE);
@@ -621,7 +671,11 @@ describe("Cloudflare API emulator", () => {
                     assert.deepEqual(result.find((c) => c.id === id)?.modified_on, modifiedOn);
                 }
                 for (const id of [API_HOST, EXPIRED]) {
-                    assert.deepEqual(now.find((c) => c.id === id), seeded.find((c) => c.id === id), `${id} is untouched`);
+                    assert.deepEqual(
+                        now.find((c) => c.id === id),
+                        seeded.find((c) => c.id === id),
+                        `${id} is untouched`,
+                    );
                 }
             });
 
@@ -664,21 +718,57 @@ describe("Cloudflare API emulator", () => {
             });
 
             const badBodies: Array<[string, unknown, string | undefined, RegExp]> = [
-                ["a negative priority", { certificates: [{ id: RSA, priority: -1 }] }, "/certificates/0/priority", /must be 0 or more/],
-                ["a fractional priority", { certificates: [{ id: RSA, priority: 1.5 }] }, "/certificates/0/priority", /whole number/],
-                ["a priority as text", { certificates: [{ id: RSA, priority: "1" }] }, "/certificates/0/priority", /must be a number/],
+                [
+                    "a negative priority",
+                    { certificates: [{ id: RSA, priority: -1 }] },
+                    "/certificates/0/priority",
+                    /must be 0 or more/,
+                ],
+                [
+                    "a fractional priority",
+                    { certificates: [{ id: RSA, priority: 1.5 }] },
+                    "/certificates/0/priority",
+                    /whole number/,
+                ],
+                [
+                    "a priority as text",
+                    { certificates: [{ id: RSA, priority: "1" }] },
+                    "/certificates/0/priority",
+                    /must be a number/,
+                ],
                 ["a missing priority", { certificates: [{ id: RSA }] }, "/certificates/0/priority", /must be a number/],
-                ["a missing id", { certificates: [{ id: RSA, priority: 1 }, { priority: 2 }] }, "/certificates/1/id", /must be a string/],
+                [
+                    "a missing id",
+                    { certificates: [{ id: RSA, priority: 1 }, { priority: 2 }] },
+                    "/certificates/1/id",
+                    /must be a string/,
+                ],
                 [
                     "a repeated id",
-                    { certificates: [{ id: RSA, priority: 1 }, { id: ECDSA, priority: 2 }, { id: RSA, priority: 3 }] },
+                    {
+                        certificates: [
+                            { id: RSA, priority: 1 },
+                            { id: ECDSA, priority: 2 },
+                            { id: RSA, priority: 3 },
+                        ],
+                    },
                     "/certificates/2/id",
                     /certificates\[2\]\.id repeats certificates\[0\]\.id/,
                 ],
-                ["an entry that is not an object", { certificates: [RSA] }, "/certificates/0", /must be an object \{ id, priority \}/],
+                [
+                    "an entry that is not an object",
+                    { certificates: [RSA] },
+                    "/certificates/0",
+                    /must be an object \{ id, priority \}/,
+                ],
                 ["no certificates field", { order: [] }, "/certificates", /must be an array/],
                 ["an empty list", { certificates: [] }, "/certificates", /at least one/],
-                ["a body that is a list", [{ id: RSA, priority: 1 }], undefined, /JSON object with a certificates array/],
+                [
+                    "a body that is a list",
+                    [{ id: RSA, priority: 1 }],
+                    undefined,
+                    /JSON object with a certificates array/,
+                ],
             ];
             for (const [what, body, pointer, message] of badBodies) {
                 it(`refuses ${what} with 400, code 1004, and changes nothing`, async () => {
@@ -715,7 +805,9 @@ describe("Cloudflare API emulator", () => {
             it("records method, path, query, status, cf-ray, how it authenticated and the PUT body", async () => {
                 const list = await api(emulator, "GET", listPath(ZONE, "?page=1&per_page=5"));
                 await call(emulator, "GET", `/client/v4${listPath(ZONE)}`);
-                await api(emulator, "GET", listPath(ZONE), { headers: { authorization: "Bearer wrong-token-00000000" } });
+                await api(emulator, "GET", listPath(ZONE), {
+                    headers: { authorization: "Bearer wrong-token-00000000" },
+                });
                 await api(emulator, "GET", listPath(ZONE), { headers: KEY_AUTH });
                 const body = { certificates: [{ id: RSA, priority: 4 }] };
                 await api(emulator, "PUT", prioritizePath(ZONE), { body });
@@ -853,7 +945,10 @@ describe("Cloudflare API emulator", () => {
             });
 
             it("delete a certificate, which the API then answers as unknown", async () => {
-                assert.equal((await call(emulator, "DELETE", `/__emulator/zones/${ZONE}/certificates/${RSA}`)).status, 204);
+                assert.equal(
+                    (await call(emulator, "DELETE", `/__emulator/zones/${ZONE}/certificates/${RSA}`)).status,
+                    204,
+                );
                 const reply = await api(emulator, "GET", `/zones/${ZONE}/custom_certificates/${RSA}`);
                 assert.equal(reply.status, 404);
                 assert.equal(emulator.certificates(ZONE).length, 4);
@@ -868,7 +963,9 @@ describe("Cloudflare API emulator", () => {
 
             it("reset everything to the seed", async () => {
                 const seeded = emulator.certificates(ZONE);
-                await api(emulator, "PUT", prioritizePath(ZONE), { body: { certificates: [{ id: RSA, priority: 7 }] } });
+                await api(emulator, "PUT", prioritizePath(ZONE), {
+                    body: { certificates: [{ id: RSA, priority: 7 }] },
+                });
                 await call(emulator, "DELETE", `/__emulator/zones/${ZONE_ORG}`);
                 await call(emulator, "POST", "/__emulator/faults", { body: { kind: "server-error", times: "always" } });
 
@@ -901,7 +998,10 @@ describe("Cloudflare API emulator", () => {
                 assert.equal(updated.priority, 0);
                 assert.equal(updated.status, "active");
                 assert.notEqual(updated.modified_on, "2025-06-12T16:45:30Z");
-                assert.deepEqual(emulator.certificates(ZONE).find((c) => c.id === EXPIRED), updated);
+                assert.deepEqual(
+                    emulator.certificates(ZONE).find((c) => c.id === EXPIRED),
+                    updated,
+                );
             });
 
             it("keeps modified_on when the patch sets it", () => {
@@ -922,7 +1022,10 @@ describe("Cloudflare API emulator", () => {
             it("deletes and resets", () => {
                 emulator.deleteCertificate(ZONE, RSA);
                 emulator.deleteZone(ZONE_ORG);
-                assert.deepEqual(emulator.zones().map((z) => z.id), [ZONE, EMPTY_ZONE]);
+                assert.deepEqual(
+                    emulator.zones().map((z) => z.id),
+                    [ZONE, EMPTY_ZONE],
+                );
                 emulator.reset();
                 assert.equal(emulator.certificates(ZONE).length, 5);
                 assert.equal(emulator.certificates(ZONE_ORG).length, 4);
@@ -938,7 +1041,10 @@ describe("Cloudflare API emulator", () => {
                 assert.equal(limited.headers.get("retry-after"), "7");
                 assert.deepEqual(errorCodes(limited), [971]);
                 assert.equal((await api(emulator, "GET", listPath(ZONE))).status, 200);
-                assert.deepEqual(emulator.requests().map((r) => r.fault), ["rate-limit", undefined]);
+                assert.deepEqual(
+                    emulator.requests().map((r) => r.fault),
+                    ["rate-limit", undefined],
+                );
             });
 
             it("hits only matching requests, as many times as asked", async () => {
@@ -966,7 +1072,10 @@ describe("Cloudflare API emulator", () => {
             it("drops the connection without an answer", async () => {
                 emulator.injectFault({ kind: "drop" });
                 await assert.rejects(api(emulator, "GET", listPath(ZONE)));
-                assert.deepEqual(emulator.requests().map((r) => [r.status, r.fault]), [[0, "drop"]]);
+                assert.deepEqual(
+                    emulator.requests().map((r) => [r.status, r.fault]),
+                    [[0, "drop"]],
+                );
                 assert.equal((await api(emulator, "GET", listPath(ZONE))).status, 200);
             });
 
@@ -1144,7 +1253,12 @@ describe("Cloudflare API emulator", () => {
                 assertMatches(ONE, "get", "200", one.json);
             }
             const prioritized = await api(emulator, "PUT", prioritizePath(ZONE), {
-                body: { certificates: [{ id: RSA, priority: 2 }, { id: ECDSA, priority: 1 }] },
+                body: {
+                    certificates: [
+                        { id: RSA, priority: 2 },
+                        { id: ECDSA, priority: 1 },
+                    ],
+                },
             });
             assert.equal(prioritized.status, 200);
             assertMatches(PRIORITIZE, "put", "200", prioritized.json);
@@ -1157,7 +1271,11 @@ describe("Cloudflare API emulator", () => {
                 [LIST, "get", api(emulator, "GET", listPath(ZONE, "?per_page=500"))],
                 [LIST, "get", api(emulator, "GET", listPath(ZONE), { headers: { authorization: "Basic abc" } })],
                 [ONE, "get", api(emulator, "GET", `/zones/${ZONE}/custom_certificates/${NO_SUCH_CERTIFICATE}`)],
-                [PRIORITIZE, "put", api(emulator, "PUT", prioritizePath(ZONE), { body: { certificates: [{ id: RSA }] } })],
+                [
+                    PRIORITIZE,
+                    "put",
+                    api(emulator, "PUT", prioritizePath(ZONE), { body: { certificates: [{ id: RSA }] } }),
+                ],
                 [PRIORITIZE, "put", api(emulator, "PUT", prioritizePath(ZONE), { body: "{" })],
                 [PRIORITIZE, "put", api(emulator, "POST", prioritizePath(ZONE), { body: {} })],
             ];
@@ -1173,25 +1291,38 @@ describe("Cloudflare API emulator", () => {
             const [first] = body.result as Array<Record<string, unknown>>;
             const schema = spec.responseSchema(LIST, "get", "200");
             const issuesOf = (value: unknown) =>
-                spec.validate(schema, value, { tolerate: uuidLongerThanDocumented }).map((i) => `${i.path} ${i.keyword}`);
+                spec
+                    .validate(schema, value, { tolerate: uuidLongerThanDocumented })
+                    .map((i) => `${i.path} ${i.keyword}`);
 
             assert.deepEqual(issuesOf({ ...body, result: [{ ...first, priority: "1" }] }), ["result[0].priority type"]);
-            assert.deepEqual(issuesOf({ ...body, result: [{ ...first, status: "revoked" }] }), ["result[0].status enum"]);
+            assert.deepEqual(issuesOf({ ...body, result: [{ ...first, status: "revoked" }] }), [
+                "result[0].status enum",
+            ]);
             assert.deepEqual(issuesOf({ ...body, result: [{ ...first, zone_id: undefined }] }), ["result[0] required"]);
-            assert.deepEqual(issuesOf({ ...body, result: [{ ...first, id: "f".repeat(33) }] }), ["result[0].id maxLength"]);
+            assert.deepEqual(issuesOf({ ...body, result: [{ ...first, id: "f".repeat(33) }] }), [
+                "result[0].id maxLength",
+            ]);
             const notADate = { ...body, result: [{ ...first, expires_on: "next year" }] };
             assert.deepEqual(issuesOf(notADate), ["result[0].expires_on format"]);
             assert.deepEqual(issuesOf({ ...body, success: false }), ["success enum"]);
             assert.deepEqual(issuesOf({ ...body, errors: [{ code: 999, message: "x" }] }), ["errors[0].code minimum"]);
             // Without the UUID allowance, the certificate ids are reported, and nothing else.
             const strict = spec.validate(schema, body).map((i) => `${i.path} ${i.keyword}`);
-            assert.deepEqual(strict, (body.result as unknown[]).map((_, index) => `result[${index}].id maxLength`));
+            assert.deepEqual(
+                strict,
+                (body.result as unknown[]).map((_, index) => `result[${index}].id maxLength`),
+            );
         });
     });
 });
 
 // One GET sent exactly as written, dot segments included.
-function rawGet(emulator: Emulator, target: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+function rawGet(
+    emulator: Emulator,
+    target: string,
+    headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
         const { hostname, port } = new URL(emulator.url);
         const request = httpRequest({ hostname, port, path: target, headers, agent: false }, (response) => {
@@ -1207,7 +1338,9 @@ function rawGet(emulator: Emulator, target: string, headers: Record<string, stri
 
 // The command line from its TypeScript source, as `node dist/emulator/cli.js` runs it once built.
 function runCli(args: string[]): ChildProcessWithoutNullStreams {
-    return spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "emulator/cli.ts", ...args], { cwd: repoRoot });
+    return spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "emulator/cli.ts", ...args], {
+        cwd: repoRoot,
+    });
 }
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {

@@ -11,7 +11,13 @@ const A = "5a7805061c76ada191ed06f989cc3dac";
 const B = "9a7806061c88ada191ed06f989cc3dac";
 const UUID = "7b163417-1d2b-4c84-a38a-2fb7a0cd7752";
 
-const valid = { zoneId: ZONE, certificates: [{ id: A, priority: 1 }, { id: B, priority: 2 }] };
+const valid = {
+    zoneId: ZONE,
+    certificates: [
+        { id: A, priority: 1 },
+        { id: B, priority: 2 },
+    ],
+};
 
 // Each row: inputs, the property the failure must name, and words its reason must contain.
 const badInputs: Array<[string, unknown, string, RegExp]> = [
@@ -26,18 +32,55 @@ const badInputs: Array<[string, unknown, string, RegExp]> = [
     ["entry not an object", { zoneId: ZONE, certificates: [A] }, "certificates[0]", /\{ id, priority \}/],
     ["missing id", { zoneId: ZONE, certificates: [{ priority: 1 }] }, "certificates[0].id", /is required/],
     ["empty id", { zoneId: ZONE, certificates: [{ id: "", priority: 1 }] }, "certificates[0].id", /must not be empty/],
-    ["id with spaces", { zoneId: ZONE, certificates: [{ id: "a b", priority: 1 }] }, "certificates[0].id", /letters, digits/],
+    [
+        "id with spaces",
+        { zoneId: ZONE, certificates: [{ id: "a b", priority: 1 }] },
+        "certificates[0].id",
+        /letters, digits/,
+    ],
     ["missing priority", { zoneId: ZONE, certificates: [{ id: A }] }, "certificates[0].priority", /is required/],
-    ["negative priority", { zoneId: ZONE, certificates: [{ id: A, priority: -1 }] }, "certificates[0].priority", /0 or more/],
-    ["fractional priority", { zoneId: ZONE, certificates: [{ id: A, priority: 1.5 }] }, "certificates[0].priority", /whole number/],
-    ["string priority", { zoneId: ZONE, certificates: [{ id: A, priority: "1" }] }, "certificates[0].priority", /must be a number/],
-    ["huge priority", { zoneId: ZONE, certificates: [{ id: A, priority: 1e12 }] }, "certificates[0].priority", /at most/],
-    ["extra key on entry", { zoneId: ZONE, certificates: [{ id: A, priority: 1, weight: 2 }] }, "certificates[0].weight", /not a known field/],
+    [
+        "negative priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: -1 }] },
+        "certificates[0].priority",
+        /0 or more/,
+    ],
+    [
+        "fractional priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 1.5 }] },
+        "certificates[0].priority",
+        /whole number/,
+    ],
+    [
+        "string priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: "1" }] },
+        "certificates[0].priority",
+        /must be a number/,
+    ],
+    [
+        "huge priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 1e12 }] },
+        "certificates[0].priority",
+        /at most/,
+    ],
+    [
+        "extra key on entry",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 1, weight: 2 }] },
+        "certificates[0].weight",
+        /not a known field/,
+    ],
     ["extra top-level key", { ...valid, zone: ZONE }, "zone", /not a known field/],
     ["bad onDelete", { ...valid, onDelete: "forget" }, "onDelete", /"restore".*"keep"/],
     [
         "duplicate id",
-        { zoneId: ZONE, certificates: [{ id: A, priority: 1 }, { id: B, priority: 2 }, { id: A, priority: 3 }] },
+        {
+            zoneId: ZONE,
+            certificates: [
+                { id: A, priority: 1 },
+                { id: B, priority: 2 },
+                { id: A, priority: 3 },
+            ],
+        },
         "certificates[2].id",
         /again \(first at certificates\[0\]\)/,
     ],
@@ -57,29 +100,100 @@ const badInputs: Array<[string, unknown, string, RegExp]> = [
         "certificates",
         /more than 500 certificates/,
     ],
-    ["null entry", { zoneId: ZONE, certificates: [{ id: A, priority: 1 }, null] }, "certificates[1]", /must be an object/],
-    ["entry as a pair", { zoneId: ZONE, certificates: [[A, 1]] }, "certificates[0]", /must be an object \{ id, priority \}/],
+    [
+        "null entry",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 1 }, null] },
+        "certificates[1]",
+        /must be an object/,
+    ],
+    [
+        "entry as a pair",
+        { zoneId: ZONE, certificates: [[A, 1]] },
+        "certificates[0]",
+        /must be an object \{ id, priority \}/,
+    ],
     // Certificate IDs.
     ["numeric id", { zoneId: ZONE, certificates: [{ id: 42, priority: 1 }] }, "certificates[0].id", /must be a string/],
     ["null id", { zoneId: ZONE, certificates: [{ id: null, priority: 1 }] }, "certificates[0].id", /must be a string/],
-    ["over-long id", { zoneId: ZONE, certificates: [{ id: "a".repeat(65), priority: 1 }] }, "certificates[0].id", /too long/],
-    ["id climbing a path", { zoneId: ZONE, certificates: [{ id: "../zones", priority: 1 }] }, "certificates[0].id", /letters, digits and dashes/],
+    [
+        "over-long id",
+        { zoneId: ZONE, certificates: [{ id: "a".repeat(65), priority: 1 }] },
+        "certificates[0].id",
+        /too long/,
+    ],
+    [
+        "id climbing a path",
+        { zoneId: ZONE, certificates: [{ id: "../zones", priority: 1 }] },
+        "certificates[0].id",
+        /letters, digits and dashes/,
+    ],
     [
         "id repeated in another letter case",
-        { zoneId: ZONE, certificates: [{ id: A, priority: 1 }, { id: A.toUpperCase(), priority: 2 }] },
+        {
+            zoneId: ZONE,
+            certificates: [
+                { id: A, priority: 1 },
+                { id: A.toUpperCase(), priority: 2 },
+            ],
+        },
         "certificates[1].id",
         /again \(first at certificates\[0\]\); list each certificate once/,
     ],
     // Priorities.
-    ["NaN priority", { zoneId: ZONE, certificates: [{ id: A, priority: Number.NaN }] }, "certificates[0].priority", /finite whole number, not NaN/],
-    ["infinite priority", { zoneId: ZONE, certificates: [{ id: A, priority: Infinity }] }, "certificates[0].priority", /not Infinity/],
-    ["minus infinite priority", { zoneId: ZONE, certificates: [{ id: A, priority: -Infinity }] }, "certificates[0].priority", /not -Infinity/],
-    ["null priority", { zoneId: ZONE, certificates: [{ id: A, priority: null }] }, "certificates[0].priority", /must be a number/],
-    ["boolean priority", { zoneId: ZONE, certificates: [{ id: A, priority: true }] }, "certificates[0].priority", /must be a number/],
-    ["priority just over the bound", { zoneId: ZONE, certificates: [{ id: A, priority: 1_000_001 }] }, "certificates[0].priority", /at most 1000000: number/],
-    ["unsafe integer priority", { zoneId: ZONE, certificates: [{ id: A, priority: 2 ** 53 }] }, "certificates[0].priority", /at most 1000000/],
-    ["priority in exponent text", { zoneId: ZONE, certificates: [{ id: A, priority: "1e3" }] }, "certificates[0].priority", /must be a number/],
-    ["tiny fractional priority", { zoneId: ZONE, certificates: [{ id: A, priority: 0.0001 }] }, "certificates[0].priority", /whole number/],
+    [
+        "NaN priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: Number.NaN }] },
+        "certificates[0].priority",
+        /finite whole number, not NaN/,
+    ],
+    [
+        "infinite priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: Infinity }] },
+        "certificates[0].priority",
+        /not Infinity/,
+    ],
+    [
+        "minus infinite priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: -Infinity }] },
+        "certificates[0].priority",
+        /not -Infinity/,
+    ],
+    [
+        "null priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: null }] },
+        "certificates[0].priority",
+        /must be a number/,
+    ],
+    [
+        "boolean priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: true }] },
+        "certificates[0].priority",
+        /must be a number/,
+    ],
+    [
+        "priority just over the bound",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 1_000_001 }] },
+        "certificates[0].priority",
+        /at most 1000000: number/,
+    ],
+    [
+        "unsafe integer priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 2 ** 53 }] },
+        "certificates[0].priority",
+        /at most 1000000/,
+    ],
+    [
+        "priority in exponent text",
+        { zoneId: ZONE, certificates: [{ id: A, priority: "1e3" }] },
+        "certificates[0].priority",
+        /must be a number/,
+    ],
+    [
+        "tiny fractional priority",
+        { zoneId: ZONE, certificates: [{ id: A, priority: 0.0001 }] },
+        "certificates[0].priority",
+        /whole number/,
+    ],
     // Other fields.
     ["onDelete in the wrong case", { ...valid, onDelete: "Restore" }, "onDelete", /"restore"/],
     ["null onDelete", { ...valid, onDelete: null }, "onDelete", /"keep"/],
@@ -103,7 +217,10 @@ describe("CertificatePriority check", () => {
     it("sends nothing to Cloudflare while checking the whole table", async () => {
         const emulator = await startEmulator({ seed: e2eSeed() });
         try {
-            const provider = new CertificatePriorityProvider({ CLOUDFLARE_BASE_URL: emulator.apiBaseUrl, CLOUDFLARE_API_TOKEN: TOKEN });
+            const provider = new CertificatePriorityProvider({
+                CLOUDFLARE_BASE_URL: emulator.apiBaseUrl,
+                CLOUDFLARE_API_TOKEN: TOKEN,
+            });
             await provider.configure({ config: { get: () => undefined } } as never);
 
             for (const [title, inputs] of badInputs) {
@@ -117,7 +234,13 @@ describe("CertificatePriority check", () => {
     });
 
     it("accepts valid inputs, UUID ids and priority 0, and defaults onDelete to restore", () => {
-        const inputs = { zoneId: ZONE, certificates: [{ id: UUID, priority: 0 }, { id: A, priority: 7 }] };
+        const inputs = {
+            zoneId: ZONE,
+            certificates: [
+                { id: UUID, priority: 0 },
+                { id: A, priority: 7 },
+            ],
+        };
 
         const outcome = checkInputs({ ...inputs, __provider: "serialized" });
 
@@ -129,7 +252,13 @@ describe("CertificatePriority check", () => {
         for (const inputs of [
             { zoneId: UNKNOWN, certificates: UNKNOWN },
             { zoneId: ZONE, certificates: [UNKNOWN] },
-            { zoneId: ZONE, certificates: [{ id: UNKNOWN, priority: 1 }, { id: A, priority: UNKNOWN }] },
+            {
+                zoneId: ZONE,
+                certificates: [
+                    { id: UNKNOWN, priority: 1 },
+                    { id: A, priority: UNKNOWN },
+                ],
+            },
             { ...valid, onDelete: UNKNOWN },
         ]) {
             assert.deepEqual(checkInputs(inputs).failures, [], JSON.stringify(inputs));
@@ -139,7 +268,10 @@ describe("CertificatePriority check", () => {
     it("still rejects the known parts next to unknown ones", () => {
         const { failures } = checkInputs({ zoneId: UNKNOWN, certificates: [{ id: UNKNOWN, priority: -3 }] });
 
-        assert.deepEqual(failures.map((f) => f.property), ["certificates[0].priority"]);
+        assert.deepEqual(
+            failures.map((f) => f.property),
+            ["certificates[0].priority"],
+        );
     });
 });
 
@@ -147,9 +279,15 @@ describe("CertificatePriority diff", () => {
     const provider = new CertificatePriorityProvider({});
     const olds: CertificatePriorityOutputs = {
         zoneId: ZONE,
-        certificates: [{ id: A, priority: 1 }, { id: B, priority: 2 }],
+        certificates: [
+            { id: A, priority: 1 },
+            { id: B, priority: 2 },
+        ],
         onDelete: "restore",
-        previousPriorities: [{ id: A, priority: 2 }, { id: B, priority: 1 }],
+        previousPriorities: [
+            { id: A, priority: 2 },
+            { id: B, priority: 1 },
+        ],
     };
     const news = (over: Record<string, unknown>) => ({ ...valid, onDelete: "restore", ...over });
 
@@ -160,13 +298,24 @@ describe("CertificatePriority diff", () => {
     });
 
     it("updates in place when a priority changes", async () => {
-        const result = await provider.diff(ZONE, olds, news({ certificates: [{ id: A, priority: 2 }, { id: B, priority: 1 }] }));
+        const result = await provider.diff(
+            ZONE,
+            olds,
+            news({
+                certificates: [
+                    { id: A, priority: 2 },
+                    { id: B, priority: 1 },
+                ],
+            }),
+        );
 
         assert.deepEqual(result, { changes: true });
     });
 
     it("updates in place when a certificate is added or removed", async () => {
-        assert.deepEqual(await provider.diff(ZONE, olds, news({ certificates: [{ id: A, priority: 1 }] })), { changes: true });
+        assert.deepEqual(await provider.diff(ZONE, olds, news({ certificates: [{ id: A, priority: 1 }] })), {
+            changes: true,
+        });
         const added = [...valid.certificates, { id: UUID, priority: 3 }];
         assert.deepEqual(await provider.diff(ZONE, olds, news({ certificates: added })), { changes: true });
     });
@@ -186,11 +335,20 @@ describe("CertificatePriority diff", () => {
         assert.deepEqual(await provider.diff(ZONE, olds, news({ certificates: [{ id: UNKNOWN, priority: 1 }] })), {
             changes: true,
         });
-        assert.deepEqual(await provider.diff(ZONE, olds, news({ zoneId: UNKNOWN })), { changes: true, replaces: ["zoneId"] });
+        assert.deepEqual(await provider.diff(ZONE, olds, news({ zoneId: UNKNOWN })), {
+            changes: true,
+            replaces: ["zoneId"],
+        });
     });
 
     it("sees drift recorded by refresh as a change to repair", async () => {
-        const drifted = { ...olds, certificates: [{ id: A, priority: 5 }, { id: B, priority: 2 }] };
+        const drifted = {
+            ...olds,
+            certificates: [
+                { id: A, priority: 5 },
+                { id: B, priority: 2 },
+            ],
+        };
 
         assert.deepEqual(await provider.diff(ZONE, drifted, news({})), { changes: true });
     });

@@ -31,14 +31,26 @@ describe("CertificatePriorityProvider against the emulator", () => {
     });
 
     it("create records the old priorities and sends the new ones in one PUT", async () => {
-        const result = await provider.create(inputs([[A, 1], [B, 2]]));
+        const result = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+            ]),
+        );
 
         assert.equal(result.id, ZONES.primary.id);
         assert.deepEqual(result.outs?.previousPriorities, [
             { id: A, priority: 3 },
             { id: B, priority: 2 },
         ]);
-        assert.deepEqual(puts(emulator), [{ certificates: [{ id: A, priority: 1 }, { id: B, priority: 2 }] }]);
+        assert.deepEqual(puts(emulator), [
+            {
+                certificates: [
+                    { id: A, priority: 1 },
+                    { id: B, priority: 2 },
+                ],
+            },
+        ]);
         assert.equal(priorityOf(emulator, A), 1);
         assert.equal(priorityOf(emulator, C), 1, "a certificate left out keeps its priority");
     });
@@ -46,22 +58,49 @@ describe("CertificatePriorityProvider against the emulator", () => {
     it("create fails before any write when a certificate is not in the zone", async () => {
         const missing = "00000000-0000-4000-8000-000000000000";
 
-        await assert.rejects(provider.create(inputs([[A, 1], [missing, 2]])), (err: Error) => {
-            assert.match(err.message, /certificates\[1\]\.id 00000000-0000-4000-8000-000000000000/);
-            assert.match(err.message, /nothing was changed/);
-            return true;
-        });
+        await assert.rejects(
+            provider.create(
+                inputs([
+                    [A, 1],
+                    [missing, 2],
+                ]),
+            ),
+            (err: Error) => {
+                assert.match(err.message, /certificates\[1\]\.id 00000000-0000-4000-8000-000000000000/);
+                assert.match(err.message, /nothing was changed/);
+                return true;
+            },
+        );
         assert.deepEqual(puts(emulator), []);
     });
 
     it("update sends only the changed mapping and restores certificates it no longer lists", async () => {
-        const created = await provider.create(inputs([[A, 1], [B, 2], [C, 3]]));
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+                [C, 3],
+            ]),
+        );
         emulator.clearRequests();
 
-        const updated = await provider.update(ZONES.primary.id, created.outs!, inputs([[B, 1], [A, 2]]));
+        const updated = await provider.update(
+            ZONES.primary.id,
+            created.outs!,
+            inputs([
+                [B, 1],
+                [A, 2],
+            ]),
+        );
 
         assert.deepEqual(puts(emulator), [
-            { certificates: [{ id: C, priority: 1 }, { id: B, priority: 1 }, { id: A, priority: 2 }].sort(byPriorityThenId) },
+            {
+                certificates: [
+                    { id: C, priority: 1 },
+                    { id: B, priority: 1 },
+                    { id: A, priority: 2 },
+                ].sort(byPriorityThenId),
+            },
         ]);
         assert.deepEqual(updated.outs?.previousPriorities, [
             { id: B, priority: 2 },
@@ -71,16 +110,33 @@ describe("CertificatePriorityProvider against the emulator", () => {
     });
 
     it("update sends nothing when the mapping is the same", async () => {
-        const created = await provider.create(inputs([[A, 1], [B, 2]]));
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+            ]),
+        );
         emulator.clearRequests();
 
-        await provider.update(ZONES.primary.id, created.outs!, inputs([[B, 2], [A, 1]]));
+        await provider.update(
+            ZONES.primary.id,
+            created.outs!,
+            inputs([
+                [B, 2],
+                [A, 1],
+            ]),
+        );
 
         assert.deepEqual(puts(emulator), []);
     });
 
     it("read reports live priorities so refresh shows drift", async () => {
-        const created = await provider.create(inputs([[A, 1], [B, 2]]));
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+            ]),
+        );
         emulator.setCertificate(ZONES.primary.id, A, { priority: 9 });
 
         const read = await provider.read(ZONES.primary.id, created.outs!);
@@ -94,7 +150,12 @@ describe("CertificatePriorityProvider against the emulator", () => {
     });
 
     it("read drops a certificate deleted outside Pulumi, and reports a deleted zone as gone", async () => {
-        const created = await provider.create(inputs([[A, 1], [B, 2]]));
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+            ]),
+        );
         emulator.deleteCertificate(ZONES.primary.id, B);
 
         const read = await provider.read(ZONES.primary.id, created.outs!);
@@ -108,14 +169,17 @@ describe("CertificatePriorityProvider against the emulator", () => {
         const read = await provider.read(ZONES.primary.id, {});
 
         assert.equal(read.props?.zoneId, ZONES.primary.id);
-        assert.deepEqual(
-            read.props?.certificates.map((c) => c.id).sort(),
-            [A, B, C, EXPIRED].sort(),
-        );
+        assert.deepEqual(read.props?.certificates.map((c) => c.id).sort(), [A, B, C, EXPIRED].sort());
     });
 
     it("delete restores the recorded priorities in one PUT, or leaves them with onDelete keep", async () => {
-        const created = await provider.create(inputs([[A, 1], [B, 2], [C, 3]]));
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+                [C, 3],
+            ]),
+        );
         emulator.clearRequests();
 
         await provider.delete(ZONES.primary.id, { ...created.outs!, onDelete: "keep" });
