@@ -20,6 +20,7 @@ import {
     type CloudflareErrorDetails,
 } from "./errors";
 import { logAttempt } from "./log";
+import { gateFor, type RateGate } from "./rate-gate";
 import {
     ErrorEnvelopeSchema,
     GetCertificateResponseSchema,
@@ -149,6 +150,7 @@ export class CloudflareClient {
     readonly #retry: RetryPolicy;
     readonly #sleep: (ms: number) => Promise<void>;
     readonly #random: () => number;
+    readonly #gate: RateGate;
 
     constructor(options: ClientOptions) {
         this.#redact = redactorFor(options.credentials);
@@ -166,6 +168,7 @@ export class CloudflareClient {
         this.#retry = retryPolicy(options.retry ?? {});
         this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
         this.#random = options.random ?? Math.random;
+        this.#gate = gateFor(base.origin, JSON.stringify(options.credentials));
     }
 
     /** Lists every custom certificate of a zone, reading all pages. */
@@ -249,11 +252,19 @@ export class CloudflareClient {
     // says stop. Every request this client makes is idempotent, the PUT included.
     private async send<T>(call: Call<T>, spent: Budget = { attempts: 0, elapsedMs: 0 }): Promise<T> {
         const budget: Budget = { attempts: 0, elapsedMs: 0 };
+        // The pause of the rate gate this call has already sat out, by drawing the 429 that set it.
+        let satOut: number | undefined;
         try {
             for (;;) {
+                await this.waitAtGate(budget, satOut);
                 const outcome = await this.attempt(call, budget);
                 if (outcome.kind === "answer" && outcome.status >= 200 && outcome.status < 300) {
+                    this.observeLimit(outcome);
                     return this.accept(call, outcome, budget);
+                }
+                if (outcome.kind === "answer") {
+                    const pause = this.observeLimit(outcome);
+                    satOut = outcome.status === 429 ? pause : satOut;
                 }
 
                 const step = this.nextStep(outcome, budget);
@@ -267,6 +278,24 @@ export class CloudflareClient {
             spent.attempts += budget.attempts;
             spent.elapsedMs += budget.elapsedMs;
         }
+    }
+
+    // Holds the request while the account is out of requests for the current window, or while
+    // another request's 429 pause runs; a little jitter keeps the waiting requests from all
+    // starting in the same instant.
+    private async waitAtGate(budget: Budget, satOut: number | undefined): Promise<void> {
+        const wait = this.#gate.admit(satOut);
+        if (wait.ms <= 0) {
+            return;
+        }
+        const ms = wait.ms + Math.floor(this.#random() * Math.min(250, wait.ms / 10));
+        await this.#sleep(ms);
+        budget.elapsedMs += ms;
+    }
+
+    private observeLimit(answer: Answer): number {
+        const retryAfterMs = answer.status === 429 ? parseRetryAfter(header(answer.headers, "retry-after")) : undefined;
+        return this.#gate.observe(answer.status, header(answer.headers, "ratelimit"), retryAfterMs);
     }
 
     private async attempt<T>(call: Call<T>, budget: Budget): Promise<Outcome> {

@@ -97,17 +97,34 @@ export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvi
         news: unknown,
     ): Promise<pulumi.dynamic.UpdateResult<CertificatePriorityOutputs>> {
         const inputs = knownInputs(news);
+        const recorded = new Map((olds.previousPriorities ?? []).map((p) => [key(p.id), p.priority]));
+        const changed = !sameMapping(olds.certificates, inputs.certificates);
+
+        // The zone is read only when the record lacks something: the current priority of a
+        // certificate new to this resource, or whether a released one still exists to restore.
+        const kept = new Set(inputs.certificates.map((e) => key(e.id)));
+        const releasing = inputs.onDelete === "restore" && releasedRecords(olds, kept).length > 0;
+        if (!releasing && inputs.certificates.every((e) => recorded.has(key(e.id)))) {
+            if (changed) {
+                await this.prioritizeOrExplain(inputs);
+            }
+            const previousPriorities = inputs.certificates.map((e) => ({
+                id: e.id,
+                priority: recorded.get(key(e.id)) ?? null,
+            }));
+            return { outs: { ...outputsOf(inputs), previousPriorities } };
+        }
+
         const zone = await this.readZone(inputs.zoneId);
         assertInZone(inputs, zone);
 
-        const recorded = new Map((olds.previousPriorities ?? []).map((p) => [key(p.id), p.priority]));
         const previousPriorities = inputs.certificates.map((e) => ({
             id: e.id,
             priority: recorded.has(key(e.id)) ? (recorded.get(key(e.id)) ?? null) : priorityIn(zone, e.id),
         }));
         const released = inputs.onDelete === "restore" ? releasedEntries(olds, inputs, zone) : [];
 
-        if (!sameMapping(olds.certificates, inputs.certificates) || released.length > 0) {
+        if (changed || released.length > 0) {
             await this.prioritize(inputs.zoneId, inputs.certificates, released);
         }
         return { outs: { ...outputsOf(inputs), previousPriorities } };
@@ -152,6 +169,22 @@ export class CertificatePriorityProvider implements pulumi.dynamic.ResourceProvi
         const body = [...declared, ...released].sort(byPriorityThenId);
         const result = await this.api().prioritizeCustomCertificates(zoneId, body);
         verifyApplied(zoneId, body, result);
+    }
+
+    // Sends the declared order without reading the zone first; should Cloudflare answer "not
+    // found", reads it then, to name the certificate that has gone.
+    private async prioritizeOrExplain(inputs: CertificatePriorityInputs): Promise<void> {
+        try {
+            await this.prioritize(inputs.zoneId, inputs.certificates, []);
+        } catch (err) {
+            if (err instanceof CloudflareNotFoundError) {
+                const zone = await this.readZoneIfExists(inputs.zoneId);
+                if (zone !== undefined) {
+                    assertInZone(inputs, zone);
+                }
+            }
+            throw err;
+        }
     }
 
     private async readZone(zoneId: string): Promise<ZoneIndex> {
@@ -249,8 +282,12 @@ function releasedEntries(
     zone: ZoneIndex,
 ): PriorityEntry[] {
     const kept = new Set(inputs.certificates.map((e) => key(e.id)));
-    const released = (olds.previousPriorities ?? []).filter((p) => !kept.has(key(p.id)));
-    return restorableEntries(released, zone);
+    return restorableEntries(releasedRecords(olds, kept), zone);
+}
+
+// Recorded priorities of certificates this resource no longer lists, where there is one to restore.
+function releasedRecords(olds: CertificatePriorityOutputs, kept: ReadonlySet<string>): PreviousPriority[] {
+    return (olds.previousPriorities ?? []).filter((p) => !kept.has(key(p.id)) && p.priority !== null);
 }
 
 function restorableEntries(previous: ReadonlyArray<PreviousPriority>, zone: ZoneIndex): PriorityEntry[] {

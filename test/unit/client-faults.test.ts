@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 
 import { EMULATOR_DEMO_TOKEN, startEmulator, type Emulator, type FaultSpec } from "../../emulator";
 import { CloudflareClient, closeConnectionPools } from "../../provider/client";
+import { resetRateGates } from "../../provider/rate-gate";
 import {
     CloudflareError,
     CloudflareNetworkError,
@@ -129,6 +130,7 @@ describe("CloudflareClient against every emulator fault", () => {
     beforeEach(() => {
         emulator.reset();
         emulator.clearRequests();
+        resetRateGates();
     });
 
     for (const row of rows) {
@@ -199,7 +201,7 @@ describe("CloudflareClient against every emulator fault", () => {
         assert.equal(emulator.certificates(ZONE).find((c) => c.id === RSA)?.priority, 6);
     });
 
-    it("under the emulator's rate limiter, waits out retry-after and gets through", async function () {
+    it("under the emulator's rate limiter, waits for the window Cloudflare reports instead of drawing a 429", async function () {
         this.timeout(10_000);
         emulator.setRateLimit({ requests: 2, windowSeconds: 1 });
         const patient = new CloudflareClient({
@@ -208,14 +210,34 @@ describe("CloudflareClient against every emulator fault", () => {
             retry: { maxAttempts: 3 },
         });
 
+        const started = Date.now();
         for (let i = 0; i < 3; i += 1) {
             await patient.getCustomCertificate(ZONE, RSA);
         }
 
         assert.deepEqual(
             logged(emulator).map((r) => r.status),
-            [200, 200, 429, 200],
+            [200, 200, 200],
         );
+        assert.ok(Date.now() - started >= 500, "the third request waited for the next window");
+        emulator.setRateLimit(undefined);
+    });
+
+    it("shares one view of the limit across concurrent calls: many at once, not one 429 past the first", async function () {
+        this.timeout(15_000);
+        emulator.setRateLimit({ requests: 4, windowSeconds: 1 });
+        const patient = new CloudflareClient({
+            credentials: { apiToken: EMULATOR_DEMO_TOKEN },
+            baseUrl: emulator.apiBaseUrl,
+            retry: { maxAttempts: 4 },
+        });
+
+        await patient.getCustomCertificate(ZONE, RSA);
+        await Promise.all(Array.from({ length: 10 }, () => patient.getCustomCertificate(ZONE, RSA)));
+
+        const statuses = logged(emulator).map((r) => r.status);
+        assert.equal(statuses.filter((s) => s === 200).length, 11);
+        assert.ok(statuses.filter((s) => s === 429).length <= 3, `429s: ${statuses.join(",")}`);
         emulator.setRateLimit(undefined);
     });
 });

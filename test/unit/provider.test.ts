@@ -109,6 +109,59 @@ describe("CertificatePriorityProvider against the emulator", () => {
         assert.equal(priorityOf(emulator, C), 1, "C is back at its seeded priority");
     });
 
+    it("update of a reorder sends one PUT and reads nothing: the record holds all it needs", async () => {
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+            ]),
+        );
+        emulator.clearRequests();
+
+        const updated = await provider.update(
+            ZONES.primary.id,
+            created.outs!,
+            inputs([
+                [B, 1],
+                [A, 2],
+            ]),
+        );
+
+        assert.deepEqual(
+            emulator.requests().map((r) => r.method),
+            ["PUT"],
+        );
+        assert.deepEqual(updated.outs?.previousPriorities, [
+            { id: B, priority: 2 },
+            { id: A, priority: 3 },
+        ]);
+        assert.equal(priorityOf(emulator, B), 1);
+    });
+
+    it("update names a certificate deleted since the last up, and changes nothing", async () => {
+        const created = await provider.create(
+            inputs([
+                [A, 1],
+                [B, 2],
+            ]),
+        );
+        emulator.deleteCertificate(ZONES.primary.id, B);
+        emulator.clearRequests();
+
+        await assert.rejects(
+            provider.update(
+                ZONES.primary.id,
+                created.outs!,
+                inputs([
+                    [B, 1],
+                    [A, 2],
+                ]),
+            ),
+            new RegExp(`certificates\\[\\d\\]\\.id ${B}`),
+        );
+        assert.equal(priorityOf(emulator, A), 1);
+    });
+
     it("update sends nothing when the mapping is the same", async () => {
         const created = await provider.create(
             inputs([

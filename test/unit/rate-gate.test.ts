@@ -1,0 +1,53 @@
+import * as assert from "node:assert/strict";
+
+import { parseRateLimit, RateGate } from "../../provider/rate-gate";
+
+describe("RateGate", () => {
+    let now: number;
+    let gate: RateGate;
+
+    beforeEach(() => {
+        now = 1_000_000;
+        gate = new RateGate(() => now);
+    });
+
+    it("lets requests go while it knows nothing of the limit", () => {
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.equal(gate.admit(undefined).ms, 0);
+    });
+
+    it("counts down what Cloudflare reports left, then holds requests until the window resets", () => {
+        gate.observe(200, '"default";r=2;t=3', undefined);
+
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.equal(gate.admit(undefined).ms, 3000);
+
+        now += 3000;
+        assert.equal(gate.admit(undefined).ms, 0, "a new window starts unknown");
+    });
+
+    it("holds every request for a 429's retry-after, except the one that drew it and already waits", () => {
+        const pause = gate.observe(429, undefined, 2500);
+
+        assert.equal(gate.admit(undefined).ms, 2500);
+        assert.equal(gate.admit(pause).ms, 0);
+
+        now += 2500;
+        assert.equal(gate.admit(undefined).ms, 0);
+    });
+
+    it("never lengthens a pause with a shorter retry-after", () => {
+        gate.observe(429, undefined, 5000);
+        gate.observe(429, undefined, 1000);
+
+        assert.equal(gate.admit(undefined).ms, 5000);
+    });
+
+    it("reads Cloudflare's ratelimit header and ignores what it cannot read", () => {
+        assert.deepEqual(parseRateLimit('"default";r=1199;t=300'), { remaining: 1199, resetSeconds: 300 });
+        assert.deepEqual(parseRateLimit("r=0; t=7"), { remaining: 0, resetSeconds: 7 });
+        assert.equal(parseRateLimit(undefined), undefined);
+        assert.equal(parseRateLimit('"default";q=1200;w=300'), undefined);
+    });
+});
