@@ -258,14 +258,11 @@ export class CloudflareClient {
             for (;;) {
                 await this.waitAtGate(budget, satOut);
                 const outcome = await this.attempt(call, budget);
+                const pause = this.observeLimit(outcome);
                 if (outcome.kind === "answer" && outcome.status >= 200 && outcome.status < 300) {
-                    this.observeLimit(outcome);
                     return this.accept(call, outcome, budget);
                 }
-                if (outcome.kind === "answer") {
-                    const pause = this.observeLimit(outcome);
-                    satOut = outcome.status === 429 ? pause : satOut;
-                }
+                satOut = outcome.kind === "answer" && outcome.status === 429 ? pause : satOut;
 
                 const step = this.nextStep(outcome, budget);
                 if ("stop" in step) {
@@ -293,9 +290,14 @@ export class CloudflareClient {
         budget.elapsedMs += ms;
     }
 
-    private observeLimit(answer: Answer): number {
-        const retryAfterMs = answer.status === 429 ? parseRetryAfter(header(answer.headers, "retry-after")) : undefined;
-        return this.#gate.observe(answer.status, header(answer.headers, "ratelimit"), retryAfterMs);
+    private observeLimit(outcome: Outcome): number {
+        if (outcome.kind === "no-answer") {
+            return this.#gate.observe(0, undefined, undefined);
+        }
+        const retryAfter = outcome.status === 429 ? header(outcome.headers, "retry-after") : undefined;
+        const ratelimit = header(outcome.headers, "ratelimit");
+        const policy = header(outcome.headers, "ratelimit-policy");
+        return this.#gate.observe(outcome.status, ratelimit, parseRetryAfter(retryAfter), policy);
     }
 
     private async attempt<T>(call: Call<T>, budget: Budget): Promise<Outcome> {

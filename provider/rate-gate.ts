@@ -20,6 +20,10 @@ export class RateGate {
     #resetAt = 0;
     #pausedUntil = 0;
     #pause = 0;
+    #inFlight = 0;
+    #quota: number | undefined;
+    #windowMs: number | undefined;
+    #windowStart: number | undefined;
 
     constructor(private readonly now: () => number = Date.now) {}
 
@@ -32,8 +36,10 @@ export class RateGate {
         if (now < this.#pausedUntil && alreadyWaited !== this.#pause) {
             return { ms: this.#pausedUntil - now, pause: this.#pause };
         }
-        if (now >= this.#resetAt) {
-            this.#remaining = undefined;
+        if (now >= this.#resetAt && this.#remaining !== undefined) {
+            // A new window: the whole quota again, less what is still in flight.
+            this.#remaining = this.#quota === undefined ? undefined : Math.max(0, this.#quota - this.#inFlight);
+            this.#resetAt = now + (this.#windowMs ?? 0);
         }
         if (this.#remaining !== undefined && this.#remaining <= 0) {
             return { ms: this.#resetAt - now, pause: this.#pause };
@@ -42,25 +48,53 @@ export class RateGate {
         if (this.#remaining !== undefined) {
             this.#remaining -= 1;
         }
+        this.#inFlight += 1;
         return { ms: 0, pause: this.#pause };
     }
 
     /**
-     * Learns from an answer: Cloudflare's `ratelimit` header (`r` left, `t` seconds to the reset),
-     * and a 429's wait, which then holds back every request of the process, not only the refused one.
+     * Learns from the end of an attempt admitted earlier: Cloudflare's `ratelimit` header (`r` left,
+     * `t` seconds to the reset), and a 429's wait, which then holds back every request of the
+     * process, not only the refused one. An attempt that got no answer passes status 0.
      */
-    observe(status: number, ratelimit: string | undefined, retryAfterMs: number | undefined): number {
+    observe(
+        status: number,
+        ratelimit: string | undefined,
+        retryAfterMs: number | undefined,
+        policy?: string | undefined,
+    ): number {
         const now = this.now();
+        this.#inFlight = Math.max(0, this.#inFlight - 1);
+        const quota = parseRateLimitPolicy(policy);
+        if (quota !== undefined) {
+            this.#quota = quota.requests;
+            this.#windowMs = quota.windowSeconds * 1000;
+        }
         const reported = parseRateLimit(ratelimit);
         if (reported !== undefined) {
-            this.#remaining = Math.min(reported.remaining, this.#remaining ?? reported.remaining);
-            this.#resetAt = now + reported.resetSeconds * 1000;
+            // The latest report wins; requests still in flight may yet spend what it says is left.
+            this.#remaining = Math.max(0, reported.remaining - this.#inFlight);
+            this.#resetAt = this.windowEnd(now, reported);
         }
         if (status === 429 && retryAfterMs !== undefined && now + retryAfterMs > this.#pausedUntil) {
             this.#pausedUntil = now + retryAfterMs;
             this.#pause += 1;
         }
         return this.#pause;
+    }
+
+    // `t` comes in whole seconds, rounded up: with the quota known, the first answer of a window
+    // dates its start closer, so the gate does not sit out most of a second it could use.
+    private windowEnd(now: number, reported: { remaining: number; resetSeconds: number }): number {
+        if (this.#quota !== undefined && reported.remaining >= this.#quota - 1) {
+            this.#windowStart = now;
+        }
+        const byHeader = now + reported.resetSeconds * 1000;
+        if (this.#windowStart === undefined || this.#windowMs === undefined) {
+            return byHeader;
+        }
+        const byWindow = this.#windowStart + this.#windowMs;
+        return byWindow > now && byWindow < byHeader ? byWindow : byHeader;
     }
 }
 
@@ -81,6 +115,18 @@ export function gateFor(origin: string, credential: string): RateGate {
 /** Forgets every gate; tests start from a clean slate with it. */
 export function resetRateGates(): void {
     gates.clear();
+}
+
+/** Reads `"default";q=<requests>;w=<seconds>` (Cloudflare's RateLimit-Policy header). */
+export function parseRateLimitPolicy(
+    value: string | undefined,
+): { requests: number; windowSeconds: number } | undefined {
+    const requests = value === undefined ? undefined : /(?:^|;)\s*q=(\d+)/.exec(value)?.[1];
+    const window = value === undefined ? undefined : /(?:^|;)\s*w=(\d+)/.exec(value)?.[1];
+    if (requests === undefined || window === undefined || Number(requests) < 1 || Number(window) < 1) {
+        return undefined;
+    }
+    return { requests: Number(requests), windowSeconds: Number(window) };
 }
 
 /** Reads `"default";r=<left>;t=<seconds>` (Cloudflare's form of the IETF RateLimit header). */

@@ -27,6 +27,22 @@ describe("RateGate", () => {
         assert.equal(gate.admit(undefined).ms, 0, "a new window starts unknown");
     });
 
+    it("knows the quota from the policy header: a new window admits the quota, not an unlimited burst", () => {
+        gate.admit(undefined);
+        gate.observe(200, '"default";r=2;t=1', undefined, '"default";q=3;w=1');
+        gate.admit(undefined);
+        gate.admit(undefined);
+        gate.observe(200, '"default";r=0;t=1', undefined, '"default";q=3;w=1');
+        gate.observe(200, '"default";r=0;t=1', undefined, '"default";q=3;w=1');
+        assert.ok(gate.admit(undefined).ms > 0);
+
+        now += 1000;
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.ok(gate.admit(undefined).ms > 0, "the fourth request of the window waits");
+    });
+
     it("holds every request for a 429's retry-after, except the one that drew it and already waits", () => {
         const pause = gate.observe(429, undefined, 2500);
 
