@@ -256,7 +256,7 @@ export class CloudflareClient {
         let satOut: number | undefined;
         try {
             for (;;) {
-                await this.waitAtGate(budget, satOut);
+                await this.waitAtGate(call, budget, satOut);
                 const outcome = await this.attempt(call, budget);
                 const pause = this.observeLimit(outcome);
                 if (outcome.kind === "answer" && outcome.status >= 200 && outcome.status < 300) {
@@ -280,14 +280,31 @@ export class CloudflareClient {
     // Holds the request while the account is out of requests for the current window, or while
     // another request's 429 pause runs; a little jitter keeps the waiting requests from all
     // starting in the same instant.
-    private async waitAtGate(budget: Budget, satOut: number | undefined): Promise<void> {
+    // The gate's wait obeys the same bounds as a retry: no longer than maxRetryAfterMs, and not
+    // past the deadline; beyond them the call fails at once instead of hanging.
+    private async waitAtGate<T>(call: Call<T>, budget: Budget, satOut: number | undefined): Promise<void> {
         const wait = this.#gate.admit(satOut);
         if (wait.ms <= 0) {
             return;
         }
+
+        const limit = Math.min(this.#retry.maxRetryAfterMs, this.#retry.deadlineMs - budget.elapsedMs);
+        if (wait.ms > limit) {
+            throw new CloudflareRateLimitError({
+                ...explain(call.operation, budget, this.#redact),
+                retryAfterMs: wait.ms,
+                message: this.#redact(
+                    `Cloudflare API: ${call.operation}: not sent: Cloudflare asked this account to wait ` +
+                        `${seconds(wait.ms)} (a retry-after, or the end of its rate-limit window), longer than ` +
+                        `the ${seconds(limit)} this client may still wait; try again later.`,
+                ),
+            });
+        }
         const ms = wait.ms + Math.floor(this.#random() * Math.min(250, wait.ms / 10));
         await this.#sleep(ms);
         budget.elapsedMs += ms;
+        // Take the request's place in the window now that the wait is over.
+        this.#gate.admit(wait.pause);
     }
 
     private observeLimit(outcome: Outcome): number {

@@ -223,6 +223,26 @@ describe("CloudflareClient against every emulator fault", () => {
         emulator.setRateLimit(undefined);
     });
 
+    it("fails a call at once, never hangs, when another call's 429 asks for longer than the client waits", async () => {
+        emulator.injectFault({ kind: "rate-limit", retryAfterSeconds: 3600, times: 1 });
+        const bounded = new CloudflareClient({
+            credentials: { apiToken: EMULATOR_DEMO_TOKEN },
+            baseUrl: emulator.apiBaseUrl,
+            retry: { maxAttempts: 3, maxRetryAfterMs: 2000, deadlineMs: 5000 },
+        });
+
+        await assert.rejects(bounded.listCustomCertificates(ZONE), CloudflareRateLimitError);
+        const started = Date.now();
+        await assert.rejects(bounded.listCustomCertificates(ZONE), (err: Error) => {
+            assert.ok(err instanceof CloudflareRateLimitError);
+            assert.match(err.message, /not sent: Cloudflare asked this account to wait 3600\.0 s/);
+            return true;
+        });
+
+        assert.ok(Date.now() - started < 1000, "the second call failed at once");
+        assert.equal(logged(emulator).length, 1, "the second call sent nothing");
+    });
+
     it("shares one view of the limit across concurrent calls: many at once, not one 429 past the first", async function () {
         this.timeout(15_000);
         emulator.setRateLimit({ requests: 4, windowSeconds: 1 });
