@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 
 import { startEmulator, type Emulator, type RequestLogEntry } from "../../emulator";
+import { requirePulumiCli } from "../support/pulumiCli";
 import { LocalStack } from "../../scripts/stack";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
 
@@ -162,20 +162,6 @@ describe("quickstart stack through the Pulumi CLI (end to end)", function () {
         );
     });
 });
-
-// The tests cannot run without the CLI; in CI that is a failure, never a silent skip.
-function requirePulumiCli(context: Mocha.Context): void {
-    const probe = spawnSync("pulumi", ["version"], { encoding: "utf8" });
-    if (probe.status === 0) {
-        return;
-    }
-    const why = "the Pulumi CLI is not on PATH; run the tests with `scripts/run test`, which provides it";
-    if (process.env["CI"]) {
-        throw new Error(why);
-    }
-    console.warn(`skipping the end-to-end tests: ${why}`);
-    context.skip();
-}
 
 function writes(emulator: Emulator): RequestLogEntry[] {
     return emulator.requests().filter((r) => r.method !== "GET");
