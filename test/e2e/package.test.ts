@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 
-import { startEmulator, type Emulator, type RequestLogEntry } from "../../emulator";
+import { startEmulator, type Emulator } from "../../emulator";
 import { LocalStack } from "../../scripts/stack";
 import { requirePulumiCli } from "../support/pulumiCli";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
+import { NO_AMBIENT_CREDENTIALS, writes } from "./helpers";
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -83,9 +84,7 @@ describe("the packed package in a new Pulumi project (end to end)", function () 
             stack: "packed",
             env: {
                 CLOUDFLARE_BASE_URL: `${proxy.url}/client/v4`,
-                CLOUDFLARE_API_TOKEN: undefined,
-                CLOUDFLARE_API_KEY: undefined,
-                CLOUDFLARE_EMAIL: undefined,
+                ...NO_AMBIENT_CREDENTIALS,
                 // Types are checked once, by tsc, in their own test below.
                 PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             },
@@ -307,10 +306,6 @@ function assertOnlyVersion(proxy: RecordingProxy, version: string): void {
         [],
         `every call came from version ${version}`,
     );
-}
-
-function writes(emulator: Emulator): RequestLogEntry[] {
-    return emulator.requests().filter((r) => r.method !== "GET");
 }
 
 function writtenZones(emulator: Emulator): string[] {

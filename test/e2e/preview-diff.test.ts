@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { startEmulator, type Emulator } from "../../emulator";
 import { LocalStack } from "../../scripts/stack";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
+import { NO_AMBIENT_CREDENTIALS } from "./helpers";
 import { requirePulumiCli } from "../support/pulumiCli";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -72,9 +73,7 @@ describe("pulumi preview --diff of a reorder (end to end)", function () {
             stack: `preview-diff-${process.pid}`,
             env: {
                 CLOUDFLARE_BASE_URL: emulator.apiBaseUrl,
-                CLOUDFLARE_API_TOKEN: undefined,
-                CLOUDFLARE_API_KEY: undefined,
-                CLOUDFLARE_EMAIL: undefined,
+                ...NO_AMBIENT_CREDENTIALS,
             },
         });
 

@@ -1,14 +1,14 @@
 import * as assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 
-import { startEmulator, type Emulator, type RequestLogEntry } from "../../emulator";
+import { startEmulator, type Emulator } from "../../emulator";
 import { requirePulumiCli } from "../support/pulumiCli";
 import { LocalStack } from "../../scripts/stack";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
+import { filesUnder, NO_AMBIENT_CREDENTIALS, RESOURCE_TYPE, writes } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-const RESOURCE_TYPE = "pulumi-nodejs:dynamic/cloudflare:CertificatePriority";
 
 // The whole life of the quickstart stack, driven through the real Pulumi CLI against the emulator.
 // The steps build on each other, so they run in order on one stack.
@@ -28,9 +28,7 @@ describe("quickstart stack through the Pulumi CLI (end to end)", function () {
             stack: "e2e",
             env: {
                 CLOUDFLARE_BASE_URL: emulator.apiBaseUrl,
-                CLOUDFLARE_API_TOKEN: undefined,
-                CLOUDFLARE_API_KEY: undefined,
-                CLOUDFLARE_EMAIL: undefined,
+                ...NO_AMBIENT_CREDENTIALS,
             },
         });
 
@@ -163,10 +161,6 @@ describe("quickstart stack through the Pulumi CLI (end to end)", function () {
     });
 });
 
-function writes(emulator: Emulator): RequestLogEntry[] {
-    return emulator.requests().filter((r) => r.method !== "GET");
-}
-
 function writtenPaths(emulator: Emulator): string[] {
     return writes(emulator)
         .map((r) => `${r.method} ${r.path}`)
@@ -206,11 +200,4 @@ async function primaryState(stack: LocalStack): Promise<Record<string, unknown>>
 function recordedPriority(resource: Record<string, unknown>, id: string): unknown {
     const outputs = resource["outputs"] as { certificates?: Array<{ id: string; priority: unknown }> };
     return outputs.certificates?.find((c) => c.id === id)?.priority;
-}
-
-function filesUnder(dir: string): string[] {
-    return readdirSync(dir).flatMap((name) => {
-        const full = path.join(dir, name);
-        return statSync(full).isDirectory() ? filesUnder(full) : [full];
-    });
 }
