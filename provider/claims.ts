@@ -22,6 +22,9 @@ export interface Claimant {
     readonly name: string;
 }
 
+/** The input the resource waits on while the program checks that no two resources order one certificate. */
+export const CLAIM_KEY = "__certificateClaims";
+
 /** How long claims settle before they are compared: long enough for every resource a program declares at once. */
 export const CLAIM_SETTLE_MS = 20;
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { CLAIM_KEY } from "./claims";
+
 /** The string the Pulumi engine sends in place of a value that is not known until apply. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -116,9 +118,6 @@ const inputsSchema = z.strictObject(
 );
 
 const PROVIDER_KEY = "__provider";
-
-/** The input the resource waits on while the program checks that no two resources order one certificate. */
-export const CLAIM_KEY = "__certificateClaims";
 
 /** Validates raw inputs from the engine, tolerating values that are unknown during preview. */
 export function checkInputs(raw: unknown): CheckOutcome {

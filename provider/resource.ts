@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { CertificateClaims, CLAIM_SETTLE_MS, overlapError, tiedPriorities, type Claimant } from "./claims";
-import { CLAIM_KEY, type OnDelete, type PriorityEntry } from "./inputs";
+import { CertificateClaims, CLAIM_KEY, CLAIM_SETTLE_MS, overlapError, tiedPriorities, type Claimant } from "./claims";
+// Only what Pulumi serializes into the state; the implementation stays out of the program.
+import * as dynamicProvider from "./dynamic-provider";
+import type { OnDelete, PriorityEntry } from "./inputs";
 import type { PreviousPriority } from "./provider";
 
 /** The inputs of a CertificatePriority. */
@@ -18,60 +20,6 @@ export interface CertificatePriorityArgs {
 export interface CertificatePriorityEntryArgs {
     id: pulumi.Input<string>;
     priority: pulumi.Input<number>;
-}
-
-/** The package the provider process loads the implementation from. */
-const IMPLEMENTATION_PACKAGE = "pulumi-cloudflare-certificate-priority/provider";
-
-// The object below is what Pulumi serializes into the state of every CertificatePriority. It holds
-// no implementation: at run time it loads the installed package, so the state stays small and a
-// refresh or destroy after an upgrade runs the upgraded code. It must capture nothing but the
-// constant above: keep it free of imports and module-level helpers.
-const serializedProvider: pulumi.dynamic.ResourceProvider = {
-    async configure(req) {
-        return load().configure(req);
-    },
-    async check(olds, news) {
-        return load().check(olds, news);
-    },
-    async diff(id, olds, news) {
-        return load().diff(id, olds, news);
-    },
-    async create(inputs) {
-        return load().create(inputs);
-    },
-    async read(id, props) {
-        return load().read(id, props);
-    },
-    async update(id, olds, news) {
-        return load().update(id, olds, news);
-    },
-    async delete(id, props) {
-        return load().delete(id, props);
-    },
-};
-
-function load(): Required<pulumi.dynamic.ResourceProvider> {
-    const cache = globalThis as { __cloudflareCertificatePriority?: Required<pulumi.dynamic.ResourceProvider> };
-    if (cache.__cloudflareCertificatePriority !== undefined) {
-        return cache.__cloudflareCertificatePriority;
-    }
-
-    const path = process.getBuiltinModule("node:path");
-    const { createRequire } = process.getBuiltinModule("node:module");
-    const from = path.join(process.cwd(), "package.json");
-    let loaded: { CertificatePriorityProvider: new () => Required<pulumi.dynamic.ResourceProvider> };
-    try {
-        loaded = createRequire(from)(IMPLEMENTATION_PACKAGE);
-    } catch (err) {
-        throw new Error(
-            `cannot load ${IMPLEMENTATION_PACKAGE} from ${process.cwd()}: ${String(err)}. ` +
-                "Install pulumi-cloudflare-certificate-priority in the Pulumi project (npm install).",
-            { cause: err },
-        );
-    }
-    cache.__cloudflareCertificatePriority = new loaded.CertificatePriorityProvider();
-    return cache.__cloudflareCertificatePriority;
 }
 
 /**
@@ -113,7 +61,7 @@ export class CertificatePriority extends pulumi.dynamic.Resource {
             // Registration waits for this input, so a resource that overlaps another is never sent.
             ...(opts?.id === undefined && !underMocks() ? { [CLAIM_KEY]: claimCertificates(claimant, args) } : {}),
         };
-        super(serializedProvider, name, props, opts, "cloudflare", "CertificatePriority");
+        super(dynamicProvider, name, props, opts, "cloudflare", "CertificatePriority");
     }
 }
 

@@ -7,10 +7,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 
-import type { Emulator, Seed } from "../emulator";
-import { LocalStack, type CommandResult } from "./stack";
+import * as pulumi from "@pulumi/pulumi";
 
-const repoRoot = path.resolve(__dirname, "..", "..");
+import type { Emulator, Seed } from "../emulator";
+import * as dynamicProvider from "../provider/dynamic-provider";
+import { installedLayout } from "./package-layout";
+import { LocalStack, type CommandResult } from "./stack";
 
 /** The API token the benchmark's emulators accept; it opens nothing else. */
 export const BENCH_TOKEN = "bench-emulator-token-not-a-real-secret";
@@ -118,6 +120,20 @@ export const PREVIEW = ["preview"];
 export const REFRESH = ["refresh", "--yes", "--skip-preview"];
 export const DESTROY = ["destroy", "--yes", "--skip-preview"];
 
+// The bench programs run where a user's program would: beside the package as `npm pack` publishes
+// it, installed under node_modules. That is what decides how Pulumi serializes the provider.
+let installed: { root: string; dispose(): void } | undefined;
+
+/** Lays out the bench programs beside the packed package; once, before any stack opens. */
+export async function installBenchPrograms(): Promise<void> {
+    installed ??= await installedLayout([path.join("examples", "bench")]);
+}
+
+export function removeBenchPrograms(): void {
+    installed?.dispose();
+    installed = undefined;
+}
+
 /** A throwaway stack of one of the two bench programs, declaring what its plan file holds. */
 export class BenchStack {
     readonly planFile: string;
@@ -134,7 +150,7 @@ export class BenchStack {
     /** Creates the stack against the emulator; `label` keeps its name apart from other bench stacks. */
     static async open(kind: Kind, label: string, emulator: Emulator): Promise<BenchStack> {
         const stack = new LocalStack({
-            projectDir: path.join(repoRoot, "examples", "bench", kind),
+            projectDir: path.join(benchProgramsRoot(), "examples", "bench", kind),
             // Pulumi.<stack>.yaml lands beside Pulumi.yaml for a moment; the pid keeps two runs apart.
             stack: `bench-${process.pid}-${label}`,
             env: {
@@ -181,6 +197,22 @@ export class BenchStack {
     dispose(): void {
         this.stack.dispose();
     }
+}
+
+/**
+ * The `__provider` Pulumi records when the package is not under node_modules (npm link, a workspace):
+ * this process loads the stub from the repository, so Pulumi's serializer copies it by value.
+ */
+export async function linkedProviderBytes(): Promise<number> {
+    const serialized = await pulumi.runtime.serializeFunction(() => dynamicProvider, { allowSecrets: true });
+    return Buffer.byteLength(serialized.text);
+}
+
+function benchProgramsRoot(): string {
+    if (installed === undefined) {
+        throw new Error("installBenchPrograms() must run before a bench stack opens");
+    }
+    return installed.root;
 }
 
 /** Checks the count on the summary line of a preview or an up, so no timing measures the wrong work. */

@@ -8,17 +8,13 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 
 import { startEmulator, type Emulator } from "../../emulator";
+import { manifest, pack, repoRoot } from "../../scripts/package-layout";
 import { LocalStack } from "../../scripts/stack";
 import { requirePulumiCli } from "../support/pulumiCli";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
-import { NO_AMBIENT_CREDENTIALS, writes } from "./helpers";
+import { deploymentOf, NO_AMBIENT_CREDENTIALS, priorityResources, writes } from "./helpers";
 
 const run = promisify(execFile);
-const repoRoot = path.resolve(__dirname, "..", "..");
-const manifest = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
-    name: string;
-    version: string;
-};
 const UPGRADE_VERSION = "0.1.1";
 
 const [P1, P2, P3] = ZONES.primary.order as [string, string, string];
@@ -152,6 +148,21 @@ describe("the packed package in a new Pulumi project (end to end)", function () 
         assert.ok(proxy.userAgents().every((agent) => agent.startsWith(`${manifest.name}/${manifest.version} `)));
     });
 
+    it("records the provider in the state as a require of the installed package, not a copy of its code", async () => {
+        const resources = priorityResources(await deploymentOf(stack));
+        const recorded = resources.flatMap((r) =>
+            ["inputs", "outputs"].map((side) => (r[side] as Record<string, unknown>)["__provider"]),
+        );
+
+        assert.equal(recorded.length, 6); // three resources, each in its inputs and its outputs
+        for (const provider of recorded) {
+            assert.equal(typeof provider, "string");
+            assert.match(provider as string, new RegExp(`require\\("${manifest.name}/dynamic-provider"\\)`));
+            assert.doesNotMatch(provider as string, /createRequire|undici|CloudflareClient/);
+            assert.ok(Buffer.byteLength(provider as string) < 1024, `${Buffer.byteLength(provider as string)} B`);
+        }
+    });
+
     it("refreshes from the installed package, recording a change made behind Pulumi's back", async () => {
         emulator.setCertificate(ZONES.second.id, S1, { priority: 9 });
 
@@ -226,15 +237,6 @@ function writeProject(dir: string): void {
         `${JSON.stringify({ compilerOptions, files: ["index.ts"] }, null, 2)}\n`,
     );
     writeFileSync(path.join(dir, "index.ts"), PROGRAM);
-}
-
-// `npm pack` into a folder of its own; returns the tarball and the files it holds.
-async function pack(from: string, into: string): Promise<{ tarball: string; files: string[] }> {
-    mkdirSync(into, { recursive: true });
-    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", into], { cwd: from });
-    const [result] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    assert.ok(result, "npm pack reports what it packed");
-    return { tarball: path.join(into, result.filename), files: result.files.map((f) => f.path).sort() };
 }
 
 // The same package under a newer version: unpacked, restamped and packed again, so only the version differs.

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 
-import { CertificateClaims, overlapError, tiedPriorities } from "../../provider/claims";
-import { checkInputs, CLAIM_KEY } from "../../provider/inputs";
+import { CertificateClaims, CLAIM_KEY, overlapError, tiedPriorities } from "../../provider/claims";
+import { checkInputs } from "../../provider/inputs";
 
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 const OTHER_ZONE = "9a7806061c88ada191ed06f989cc3dac";

@@ -114,6 +114,8 @@ describe("CertificateOrder (under mocks)", () => {
         assert.equal(child?.inputs["onDelete"], "keep");
     });
 
+    // Here the package is loaded from the repository, not node_modules, so Pulumi copies the stub by
+    // value, as for a linked package; installed, it records a require (test/e2e/package.test.ts).
     it("serializes a provider that stays small and holds no implementation", async () => {
         new CertificateOrder("small", { zoneId: ZONE, certificates: ["a1"] });
         await settle();
@@ -121,7 +123,8 @@ describe("CertificateOrder (under mocks)", () => {
         const serialized = registered.find((r) => r.name === "small" && r.type === PRIORITY_TYPE)?.inputs["__provider"];
         assert.ok(typeof serialized === "string");
         assert.ok(serialized.length < 4096, `serialized provider is ${serialized.length} bytes`);
-        assert.match(serialized, /pulumi-cloudflare-certificate-priority\/provider/);
+        assert.match(serialized, /PACKAGE: "pulumi-cloudflare-certificate-priority"/);
+        assert.match(serialized, /\$\{PACKAGE\}\/provider/);
         assert.doesNotMatch(serialized, /prioritizeCustomCertificates|undici/);
     });
 
