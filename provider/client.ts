@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 
-import { Pool } from "undici";
+import type { Pool } from "undici";
 import type { z } from "zod";
 
 import {
@@ -257,7 +257,10 @@ export class CloudflareClient {
         try {
             for (;;) {
                 await this.waitAtGate(call, budget, satOut);
-                const outcome = await this.attempt(call, budget);
+                const outcome = await this.attempt(call, budget).catch((err: unknown) => {
+                    this.#gate.observe(0, undefined, undefined); // its place in the window ends, as ever
+                    throw err;
+                });
                 const pause = this.observeLimit(outcome);
                 if (outcome.kind === "answer" && outcome.status >= 200 && outcome.status < 300) {
                     return this.accept(call, outcome, budget);
@@ -277,34 +280,45 @@ export class CloudflareClient {
         }
     }
 
-    // Holds the request while the account is out of requests for the current window, or while
-    // another request's 429 pause runs; a little jitter keeps the waiting requests from all
-    // starting in the same instant.
-    // The gate's wait obeys the same bounds as a retry: no longer than maxRetryAfterMs, and not
+    // Holds the request until the gate admits it: while the account is out of requests for the
+    // current window, while another request's 429 pause runs, or while the first request learns
+    // the limit. A little jitter keeps the waiting requests from all starting in the same instant.
+    // The wait obeys the same bounds as a retry: no longer than maxRetryAfterMs in all, and not
     // past the deadline; beyond them the call fails at once instead of hanging.
     private async waitAtGate<T>(call: Call<T>, budget: Budget, satOut: number | undefined): Promise<void> {
-        const wait = this.#gate.admit(satOut);
-        if (wait.ms <= 0) {
-            return;
+        let waitedMs = 0;
+        const learning = this.#gate.untilLearned();
+        if (learning !== undefined) {
+            // Bounded by the first request's own timeout: its end, answer or not, ends the wait.
+            const started = performance.now();
+            await learning;
+            waitedMs = performance.now() - started;
+            budget.elapsedMs += waitedMs;
         }
+        for (let pause = satOut; ;) {
+            const wait = this.#gate.admit(pause);
+            if (wait.ms <= 0) {
+                return;
+            }
 
-        const limit = Math.min(this.#retry.maxRetryAfterMs, this.#retry.deadlineMs - budget.elapsedMs);
-        if (wait.ms > limit) {
-            throw new CloudflareRateLimitError({
-                ...explain(call.operation, budget, this.#redact),
-                retryAfterMs: wait.ms,
-                message: this.#redact(
-                    `Cloudflare API: ${call.operation}: not sent: Cloudflare asked this account to wait ` +
-                        `${seconds(wait.ms)} (a retry-after, or the end of its rate-limit window), longer than ` +
-                        `the ${seconds(limit)} this client may still wait; try again later.`,
-                ),
-            });
+            const limit = Math.min(this.#retry.maxRetryAfterMs - waitedMs, this.#retry.deadlineMs - budget.elapsedMs);
+            if (wait.ms > limit) {
+                throw new CloudflareRateLimitError({
+                    ...explain(call.operation, budget, this.#redact),
+                    retryAfterMs: wait.ms,
+                    message: this.#redact(
+                        `Cloudflare API: ${call.operation}: not sent: Cloudflare asked this account to wait ` +
+                            `${seconds(waitedMs + wait.ms)} (a retry-after, or the end of its rate-limit window), ` +
+                            `longer than the ${seconds(waitedMs + limit)} this client may wait; try again later.`,
+                    ),
+                });
+            }
+            const ms = wait.ms + Math.floor(this.#random() * Math.min(250, wait.ms / 10));
+            await this.#sleep(ms);
+            budget.elapsedMs += ms;
+            waitedMs += ms;
+            pause = wait.pause;
         }
-        const ms = wait.ms + Math.floor(this.#random() * Math.min(250, wait.ms / 10));
-        await this.#sleep(ms);
-        budget.elapsedMs += ms;
-        // Take the request's place in the window now that the wait is over.
-        this.#gate.admit(wait.pause);
     }
 
     private observeLimit(outcome: Outcome): number {
@@ -503,9 +517,16 @@ function poolFor(origin: string): Pool {
         return existing;
     }
 
-    const pool = new Pool(origin, { connections: 8 });
+    const pool = new (loadUndici().Pool)(origin, { connections: 8 });
     pools.set(origin, pool);
     return pool;
+}
+
+// undici loads with the first request rather than with the provider: `check` and `diff`, all that a
+// preview runs, never call the API.
+function loadUndici(): typeof import("undici") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
+    return require("undici") as typeof import("undici");
 }
 
 type ErrorKind = "auth" | "not-found" | "no-route" | "rate-limit" | "server" | "request" | "response";

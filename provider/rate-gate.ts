@@ -24,8 +24,24 @@ export class RateGate {
     #quota: number | undefined;
     #windowMs: number | undefined;
     #windowStart: number | undefined;
+    #learned = false;
+    #learning: Promise<void> | undefined;
+    #endLearning: (() => void) | undefined;
 
     constructor(private readonly now: () => number = Date.now) {}
+
+    /**
+     * Until the process has its first answer it knows nothing of the limit, so the first request
+     * goes alone: the others wait for its answer (this promise) instead of bursting past the quota.
+     * Undefined when there is nothing to wait for.
+     */
+    untilLearned(): Promise<void> | undefined {
+        if (this.#learned || this.#inFlight === 0) {
+            return undefined;
+        }
+        this.#learning ??= new Promise((resolve) => (this.#endLearning = resolve));
+        return this.#learning;
+    }
 
     /**
      * Takes one request's place in the window, and says how long to wait first: until a pause ends,
@@ -65,6 +81,10 @@ export class RateGate {
     ): number {
         const now = this.now();
         this.#inFlight = Math.max(0, this.#inFlight - 1);
+        if (!this.#learned) {
+            this.#learned = true;
+            this.#endLearning?.();
+        }
         const quota = parseRateLimitPolicy(policy);
         if (quota !== undefined) {
             this.#quota = quota.requests;

@@ -16,6 +16,33 @@ describe("RateGate", () => {
         assert.equal(gate.admit(undefined).ms, 0);
     });
 
+    it("sends the first request alone: the others wait for its answer to learn the limit", async () => {
+        assert.equal(gate.untilLearned(), undefined, "nothing in flight, nothing to wait for");
+        assert.equal(gate.admit(undefined).ms, 0);
+        const waiting = gate.untilLearned();
+        assert.ok(waiting !== undefined, "the second request waits while the first is out");
+        assert.equal(gate.untilLearned(), waiting, "every waiter waits for the same answer");
+
+        let released = false;
+        void waiting.then(() => (released = true));
+        await Promise.resolve();
+        assert.equal(released, false);
+
+        gate.observe(200, '"default";r=1;t=1', undefined, '"default";q=2;w=1');
+        await waiting;
+        assert.equal(gate.untilLearned(), undefined, "learned once, never again");
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.ok(gate.admit(undefined).ms > 0, "then the reported quota holds");
+    });
+
+    it("ends the learning wait when the first request gets no answer at all", async () => {
+        gate.admit(undefined);
+        const waiting = gate.untilLearned();
+        gate.observe(0, undefined, undefined);
+        await waiting;
+        assert.equal(gate.admit(undefined).ms, 0, "no limit learned: requests go");
+    });
+
     it("counts down what Cloudflare reports left, then holds requests until the window resets", () => {
         gate.observe(200, '"default";r=2;t=3', undefined);
 
