@@ -58,8 +58,8 @@ export class CertificatePriority extends pulumi.dynamic.Resource {
             certificates: args?.certificates,
             onDelete: args?.onDelete,
             previousPriorities: undefined,
-            // Registration waits for this input, so a resource that overlaps another is never sent.
-            ...(opts?.id === undefined && !underMocks() ? { [CLAIM_KEY]: claimCertificates(claimant, args) } : {}),
+            // Registration waits for the claim, so a resource that overlaps another is never sent.
+            ...(opts?.id === undefined && !underMocks() ? claimCertificates(claimant, args) : {}),
         };
         super(dynamicProvider, name, props, opts, "cloudflare", "CertificatePriority");
     }
@@ -71,29 +71,55 @@ const claims = new CertificateClaims();
 // Claims the resource's certificates once their IDs are known, waits for the other resources the
 // program declares at the same time, and fails if any of them orders the same certificate. Ties in
 // priority are allowed but warned about.
-function claimCertificates(claimant: Claimant, args: CertificatePriorityArgs | undefined): pulumi.Output<boolean> {
-    return pulumi.all([args?.zoneId, args?.certificates]).apply(async ([zoneId, certificates]) => {
-        const entries = knownEntries(certificates);
-        if (typeof zoneId !== "string" || entries.length === 0) {
-            return true;
-        }
+//
+// What registration waits on: when the arguments are plain values (the common case), the
+// `certificates` input itself, the same list once the claim settles; otherwise an extra input that
+// settles once the Outputs resolve, leaving `certificates` as given, so a preview still shows
+// which of them are known. Each input costs Pulumi work per resource, so the common case adds none.
+function claimCertificates(
+    claimant: Claimant,
+    args: CertificatePriorityArgs | undefined,
+): { certificates: Promise<CertificatePriorityArgs["certificates"]> } | { [CLAIM_KEY]: pulumi.Output<boolean> } {
+    const certificates = args?.certificates;
+    if (typeof args?.zoneId === "string" && Array.isArray(certificates) && certificates.every(isPlain)) {
+        return { certificates: settleClaim(claimant, args.zoneId, certificates).then(() => certificates) };
+    }
+    return {
+        [CLAIM_KEY]: pulumi
+            .all([args?.zoneId, certificates])
+            .apply(([zoneId, entries]) => settleClaim(claimant, zoneId, entries)),
+    };
+}
 
-        const ids = entries.map((e) => e.id);
-        claims.claim(claimant, zoneId, ids);
-        await new Promise((resolve) => setTimeout(resolve, CLAIM_SETTLE_MS));
-
-        const overlaps = claims.overlaps(claimant, zoneId, ids);
-        if (overlaps.length > 0) {
-            throw overlapError(claimant.name, overlaps);
-        }
-        for (const tie of tiedPriorities(entries)) {
-            pulumi.log.warn(
-                `CertificatePriority ${claimant.name}: ${tie}; Cloudflare does not document which one it prefers. ` +
-                    "Give each certificate its own priority.",
-            );
-        }
+async function settleClaim(claimant: Claimant, zoneId: unknown, certificates: unknown): Promise<boolean> {
+    const entries = knownEntries(certificates);
+    if (typeof zoneId !== "string" || entries.length === 0) {
         return true;
-    });
+    }
+
+    const ids = entries.map((e) => e.id);
+    claims.claim(claimant, zoneId, ids);
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_SETTLE_MS));
+
+    const overlaps = claims.overlaps(claimant, zoneId, ids);
+    if (overlaps.length > 0) {
+        throw overlapError(claimant.name, overlaps);
+    }
+    for (const tie of tiedPriorities(entries)) {
+        pulumi.log.warn(
+            `CertificatePriority ${claimant.name}: ${tie}; Cloudflare does not document which one it prefers. ` +
+                "Give each certificate its own priority.",
+        );
+    }
+    return true;
+}
+
+// An entry whose ID and priority are values already, not Outputs or promises.
+function isPlain(entry: unknown): boolean {
+    const deferred = (v: unknown) =>
+        pulumi.Output.isInstance(v) || typeof (v as PromiseLike<unknown>)?.then === "function";
+    const e = entry as { id?: unknown; priority?: unknown } | null | undefined;
+    return typeof e === "object" && e !== null && !deferred(e) && !deferred(e.id) && !deferred(e.priority);
 }
 
 function knownEntries(certificates: unknown): Array<{ id: string; priority: number }> {

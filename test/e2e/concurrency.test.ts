@@ -52,11 +52,16 @@ describe("many resources in one stack (end to end)", function () {
         emulator.clearRequests();
     });
 
-    async function stackOf(name: string, declared: DeclaredPriority[]): Promise<LocalStack> {
+    async function stackOf(
+        name: string,
+        declared: DeclaredPriority[],
+        orders: Array<{ name: string; zoneId: string; certificates: string[] }> = [],
+    ): Promise<LocalStack> {
         const stack = programStack(name, emulator, { CLOUDFLARE_API_TOKEN: TOKEN });
         stacks.push(stack);
         await stack.init();
         await stack.setConfigJson("priorities", declared);
+        await stack.setConfigJson("orders", orders);
         return stack;
     }
 
@@ -155,6 +160,38 @@ describe("many resources in one stack (end to end)", function () {
                 .filter((n) => n !== "elsewhere"),
             [],
         );
+    });
+
+    // The component hands its child Outputs, so its claim settles through them; a plain list settles at once.
+    it("a CertificateOrder and a CertificatePriority that order the same certificate: up fails, nothing sent", async () => {
+        const stack = await stackOf(
+            "overlap-order-e2e",
+            [{ name: "plain", zoneId: ZONES.third.id, certificates: entries([ZONES.third.order[0]!], 1) }],
+            [{ name: "ordered", zoneId: ZONES.third.id, certificates: [...ZONES.third.order] }],
+        );
+        const seeded = prioritiesIn(emulator, ZONES.third.id);
+
+        const up = await stack.run(["up", "--yes", "--skip-preview"], true);
+
+        assert.notEqual(up.code, 0);
+        const output = up.stdout + up.stderr;
+        assert.match(
+            output,
+            new RegExp(
+                `CertificatePriority plain orders .*${ZONES.third.order[0]} \\(also in CertificatePriority ordered\\)`,
+            ),
+        );
+        assert.match(
+            output,
+            new RegExp(
+                `CertificatePriority ordered orders .*${ZONES.third.order[0]} \\(also in CertificatePriority plain\\)`,
+            ),
+        );
+        assert.deepEqual(
+            emulator.requests().filter((r) => r.path.includes(ZONES.third.id)),
+            [],
+        );
+        assert.deepEqual(prioritiesIn(emulator, ZONES.third.id), seeded);
     });
 
     it("certificates that share a priority: a warning, and the up goes ahead", async () => {
