@@ -281,44 +281,66 @@ export class CloudflareClient {
     }
 
     // Holds the request until the gate admits it: while the account is out of requests for the
-    // current window, while another request's 429 pause runs, or while the first request learns
-    // the limit. A little jitter keeps the waiting requests from all starting in the same instant.
-    // The wait obeys the same bounds as a retry: no longer than maxRetryAfterMs in all, and not
-    // past the deadline; beyond them the call fails at once instead of hanging.
+    // current window, or while another request's 429 pause runs. A little jitter keeps the waiting
+    // requests from all starting in the same instant. These waits obey the same bounds as a retry:
+    // no longer than maxRetryAfterMs in all, and ending in time for an answer before the deadline;
+    // beyond them the call fails at once, unsent, instead of hanging.
     private async waitAtGate<T>(call: Call<T>, budget: Budget, satOut: number | undefined): Promise<void> {
-        let waitedMs = 0;
+        // No await unless there is something to wait for: a request that finds nothing in flight
+        // must take its place before the next one asks, or they all go as first.
         const learning = this.#gate.untilLearned();
-        if (learning !== undefined) {
-            // Bounded by the first request's own timeout: its end, answer or not, ends the wait.
-            const started = performance.now();
-            await learning;
-            waitedMs = performance.now() - started;
-            budget.elapsedMs += waitedMs;
-        }
+        let waitedMs = learning === undefined ? 0 : await this.waitToLearn(learning, budget);
         for (let pause = satOut; ;) {
             const wait = this.#gate.admit(pause);
             if (wait.ms <= 0) {
                 return;
             }
 
-            const limit = Math.min(this.#retry.maxRetryAfterMs - waitedMs, this.#retry.deadlineMs - budget.elapsedMs);
-            if (wait.ms > limit) {
+            const limit = Math.min(this.#retry.maxRetryAfterMs - waitedMs, this.untilLastStart(budget));
+            if (wait.ms >= limit) {
                 throw new CloudflareRateLimitError({
                     ...explain(call.operation, budget, this.#redact),
                     retryAfterMs: wait.ms,
                     message: this.#redact(
                         `Cloudflare API: ${call.operation}: not sent: Cloudflare asked this account to wait ` +
                             `${seconds(waitedMs + wait.ms)} (a retry-after, or the end of its rate-limit window), ` +
-                            `longer than the ${seconds(waitedMs + limit)} this client may wait; try again later.`,
+                            `longer than the ${seconds(waitedMs + Math.max(0, limit))} this client may wait; try again later.`,
                     ),
                 });
             }
-            const ms = wait.ms + Math.floor(this.#random() * Math.min(250, wait.ms / 10));
+            // The jitter, too, stays inside the bounds: the request still goes before the deadline.
+            const jitter = Math.min(250, wait.ms / 10, limit - wait.ms - 1);
+            const ms = wait.ms + Math.floor(this.#random() * Math.max(0, jitter));
             await this.#sleep(ms);
             budget.elapsedMs += ms;
             waitedMs += ms;
             pause = wait.pause;
         }
+    }
+
+    // Until the process has an answer, nothing is known of the limit, so the first request goes
+    // alone and the others wait for its answer (`learning`), within the bounds of a gate wait. This wait is the
+    // client's own caution, not Cloudflare's request: past the bounds the request goes unlearned
+    // rather than fail. Returns how long it waited.
+    private async waitToLearn(learning: Promise<void>, budget: Budget): Promise<number> {
+        const limit = Math.min(this.#retry.maxRetryAfterMs, this.untilLastStart(budget));
+        if (limit <= 0) {
+            return 0;
+        }
+
+        const started = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([learning, new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
+        clearTimeout(timer);
+        const waitedMs = Math.min(limit, performance.now() - started);
+        budget.elapsedMs += waitedMs;
+        return waitedMs;
+    }
+
+    // The latest a request may start and still have time for an answer before the deadline: a
+    // second, or the whole timeout if that is shorter. A wait that ends later is not worth it.
+    private untilLastStart(budget: Budget): number {
+        return this.#retry.deadlineMs - budget.elapsedMs - Math.min(this.#timeoutMs, 1000);
     }
 
     private observeLimit(outcome: Outcome): number {

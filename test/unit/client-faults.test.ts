@@ -129,6 +129,7 @@ describe("CloudflareClient against every emulator fault", () => {
 
     beforeEach(() => {
         emulator.reset();
+        emulator.setRateLimit(undefined);
         emulator.clearRequests();
         resetRateGates();
     });
@@ -220,7 +221,6 @@ describe("CloudflareClient against every emulator fault", () => {
             [200, 200, 200],
         );
         assert.ok(Date.now() - started >= 500, "the third request waited for the next window");
-        emulator.setRateLimit(undefined);
     });
 
     it("fails a call at once, never hangs, when another call's 429 asks for longer than the client waits", async () => {
@@ -260,7 +260,57 @@ describe("CloudflareClient against every emulator fault", () => {
             statuses,
             Array.from({ length: 11 }, () => 200),
         );
-        emulator.setRateLimit(undefined);
+    });
+
+    it("lets the others go, within their bounds, when the first request, which learns the limit, hangs", async function () {
+        this.timeout(10_000);
+        emulator.injectFault({ kind: "slow", delayMs: 3000, times: 1 });
+        const bounded = new CloudflareClient({
+            credentials: { apiToken: EMULATOR_DEMO_TOKEN },
+            baseUrl: emulator.apiBaseUrl,
+            timeoutMs: 2000,
+            retry: { maxAttempts: 1, maxRetryAfterMs: 500 },
+        });
+
+        const started = Date.now();
+        const first = bounded.listCustomCertificates(ZONE);
+        const others = await Promise.all(
+            Array.from({ length: 4 }, () => bounded.listCustomCertificates(ZONE).then(() => Date.now() - started)),
+        );
+
+        for (const ms of others) {
+            assert.ok(ms >= 450 && ms < 1500, `answered after ${ms} ms: waited maxRetryAfterMs, not the slow answer`);
+        }
+        await assert.rejects(first, (err: Error) => {
+            assert.ok(err instanceof CloudflareNetworkError, err.message);
+            assert.match(err.message, /timed out/);
+            return true;
+        });
+    });
+
+    it("fails a call at once, unsent, when the window it must wait for ends too near the deadline", async function () {
+        this.timeout(10_000);
+        emulator.setRateLimit({ requests: 1, windowSeconds: 2 });
+        const hurried = new CloudflareClient({
+            credentials: { apiToken: EMULATOR_DEMO_TOKEN },
+            baseUrl: emulator.apiBaseUrl,
+            retry: { maxAttempts: 1, deadlineMs: 2100 },
+            random: () => 0.999,
+        });
+        await hurried.listCustomCertificates(ZONE); // takes the window's only place
+
+        const started = Date.now();
+        await assert.rejects(hurried.listCustomCertificates(ZONE), (err: Error) => {
+            assert.ok(err instanceof CloudflareRateLimitError, err.message);
+            assert.match(
+                err.message,
+                /not sent: Cloudflare asked this account to wait 2\.0 s .* longer than the 1\.\d s/,
+            );
+            return true;
+        });
+
+        assert.ok(Date.now() - started < 500, "it failed at once");
+        assert.equal(logged(emulator).length, 1, "the second call sent nothing");
     });
 
     it("from a cold start, sends one request to learn the limit, then fills each window without a 429", async function () {
@@ -282,6 +332,5 @@ describe("CloudflareClient against every emulator fault", () => {
         );
         // 16 requests at 4 a window: the fourth window opens after 3 s, and the gate uses it.
         assert.ok(elapsed >= 3000 && elapsed < 6000, `took ${elapsed} ms`);
-        emulator.setRateLimit(undefined);
     });
 });
