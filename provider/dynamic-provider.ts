@@ -6,8 +6,10 @@
 // a few hundred bytes, whatever the client grows to, and a refresh or destroy after an upgrade runs
 // the upgraded code. When the package is linked from elsewhere (npm link, a workspace), Pulumi
 // copies these functions by value instead, so they must capture nothing but this module's own
-// constant: keep the module free of imports, and export nothing else. The subpath is a contract
-// with every state ever written: do not rename or remove it.
+// constant: keep the module free of imports, and export nothing else. Where Pulumi cannot see the
+// package from its own folder (an SDK installed above the package, as npm workspaces may do), it
+// records the file's own path instead, so package.json exports that path too. Both are a contract
+// with every state ever written: do not move, rename or remove either.
 
 import type * as pulumi from "@pulumi/pulumi";
 

@@ -66,16 +66,21 @@ function linkDependencies(from: string, to: string, scope = ""): void {
 }
 
 /**
- * A temporary folder whose node_modules holds the packed package as npm would install it (a real
- * folder under node_modules, so Pulumi treats it as an installed package) beside every
- * other dependency, linked the repository has installed; no network, no npm install. `folders` are copied
- * in from the repository, with tsconfig.json, so their programs resolve the package from there.
+ * A temporary folder laid out as npm installs the package, without network or npm install: the
+ * packed package unpacked under node_modules (a real folder, so Pulumi treats it as installed),
+ * beside the dependencies the repository has installed, linked. `folders` are copied in from the
+ * repository, with tsconfig.json, so their programs resolve the package from there. With
+ * `packageUnder`, the package goes into that subfolder's own node_modules instead, below the rest,
+ * as npm workspaces may nest it.
  */
-export async function installedLayout(folders: string[]): Promise<{ root: string; dispose(): void }> {
+export async function installedLayout(
+    folders: string[],
+    options: { packageUnder?: string } = {},
+): Promise<{ root: string; dispose(): void }> {
     const root = mkdtempSync(path.join(tmpdir(), "cf-priority-installed-"));
     try {
         const { tarball } = await pack(repoRoot, path.join(root, "packs"));
-        const packageDir = path.join(root, "node_modules", manifest.name);
+        const packageDir = path.join(root, options.packageUnder ?? "", "node_modules", manifest.name);
         mkdirSync(packageDir, { recursive: true });
         await run("tar", ["-xzf", tarball, "-C", packageDir, "--strip-components=1"]);
         linkDependencies(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 
 import { startEmulator, type Emulator } from "../../emulator";
-import { manifest, pack, repoRoot } from "../../scripts/package-layout";
+import { installedLayout, manifest, pack, repoRoot } from "../../scripts/package-layout";
 import { LocalStack } from "../../scripts/stack";
 import { requirePulumiCli } from "../support/pulumiCli";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
@@ -190,6 +190,8 @@ describe("the packed package in a new Pulumi project (end to end)", function () 
             readJson(path.join(projectDir, "node_modules", manifest.name, "package.json"))["version"],
             UPGRADE_VERSION,
         );
+        // The upgraded program records the same `__provider`, so the upgrade alone changes nothing.
+        await stack.run(["preview", "--expect-no-changes"]);
         emulator.setCertificate(ZONES.primary.id, P2, { priority: 8 });
         emulator.clearRequests();
         proxy.clear();
@@ -210,6 +212,69 @@ describe("the packed package in a new Pulumi project (end to end)", function () 
             assert.deepEqual(prioritiesIn(emulator, zone.id), seeded.get(zone.id), `zone ${zone.id}`);
         }
         assertOnlyVersion(proxy, UPGRADE_VERSION);
+    });
+});
+
+// npm workspaces may install the SDK at the top and nest the package below it, in the project's own
+// node_modules. Pulumi then cannot see the package from the SDK's folder and records the stub by its
+// file path instead of its entry name; the package exports that path too, so both forms load.
+describe("the packed package nested below the Pulumi SDK, as npm workspaces may install it (end to end)", function () {
+    this.timeout(240_000);
+
+    let layout: { root: string; dispose(): void };
+    let emulator: Emulator;
+    let stack: LocalStack;
+
+    before(async function () {
+        requirePulumiCli(this);
+        layout = await installedLayout([], { packageUnder: "infra" });
+        const projectDir = path.join(layout.root, "infra");
+        writeFileSync(
+            path.join(projectDir, "Pulumi.yaml"),
+            "name: certificate-priority-nested\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n",
+        );
+        writeFileSync(
+            path.join(projectDir, "index.ts"),
+            `import { CertificatePriority } from "${manifest.name}";\n\n` +
+                `new CertificatePriority("nested", {\n    zoneId: "${ZONES.primary.id}",\n` +
+                `    certificates: [{ id: "${P3}", priority: 1 }, { id: "${P1}", priority: 2 }, { id: "${P2}", priority: 3 }],\n});\n`,
+        );
+        emulator = await startEmulator({ seed: e2eSeed() });
+        stack = new LocalStack({
+            projectDir,
+            stack: "nested",
+            env: {
+                CLOUDFLARE_BASE_URL: emulator.apiBaseUrl,
+                ...NO_AMBIENT_CREDENTIALS,
+                CLOUDFLARE_API_TOKEN: TOKEN,
+                PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            },
+        });
+        await stack.init();
+    });
+
+    after(async () => {
+        stack?.dispose();
+        await emulator?.close();
+        layout?.dispose();
+    });
+
+    it("applies, refreshes and destroys, the state naming the stub by its file path", async () => {
+        const seeded = prioritiesIn(emulator, ZONES.primary.id);
+
+        await stack.run(["up", "--yes", "--skip-preview"]);
+        assert.deepEqual(prioritiesOf(emulator, ZONES.primary.id, [P3, P1, P2]), [1, 2, 3]);
+        const [resource] = priorityResources(await deploymentOf(stack));
+        const recorded = String((resource?.["inputs"] as Record<string, unknown>)["__provider"]);
+        assert.match(recorded, new RegExp(`require\\("${manifest.name}/dist/provider/dynamic-provider\\.js"\\)`));
+        assert.ok(Buffer.byteLength(recorded) < 1024, `${Buffer.byteLength(recorded)} B`);
+
+        emulator.setCertificate(ZONES.primary.id, P1, { priority: 7 });
+        const refresh = await stack.run(["refresh", "--yes", "--skip-preview"]);
+        assert.match(refresh.stdout, /1 updated/);
+
+        await stack.run(["destroy", "--yes", "--skip-preview"]);
+        assert.deepEqual(prioritiesIn(emulator, ZONES.primary.id), seeded);
     });
 });
 
