@@ -131,6 +131,8 @@ type Outcome = Answer | NoAnswer;
 interface Budget {
     attempts: number;
     elapsedMs: number;
+    /** Time that earlier requests of the same call took (the pages before this one). */
+    earlierMs?: number;
 }
 
 type Step = { retryInMs: number } | { stop: string | undefined };
@@ -251,9 +253,21 @@ export class CloudflareClient {
     // Sends one call, retrying what may succeed on a second try, until it succeeds or the policy
     // says stop. Every request this client makes is idempotent, the PUT included.
     private async send<T>(call: Call<T>, spent: Budget = { attempts: 0, elapsedMs: 0 }): Promise<T> {
-        const budget: Budget = { attempts: 0, elapsedMs: 0 };
+        // The deadline is the call's: the pages before this one have used part of it.
+        const budget: Budget = { attempts: 0, elapsedMs: 0, earlierMs: spent.elapsedMs };
         // The pause of the rate gate this call has already sat out, by drawing the 429 that set it.
         let satOut: number | undefined;
+        if (this.untilDeadline(budget) <= 0) {
+            // Earlier pages of this call took all of its time.
+            throw new CloudflareNetworkError({
+                ...explain(call.operation, spent, this.#redact),
+                failure: "timeout",
+                message: this.#redact(
+                    `Cloudflare API: ${call.operation}: not sent: the earlier requests of this call took its whole ` +
+                        `${seconds(this.#retry.deadlineMs)} deadline (${spent.attempts} attempts over ${seconds(spent.elapsedMs)}).`,
+                ),
+            });
+        }
         try {
             for (;;) {
                 await this.waitAtGate(call, budget, satOut);
@@ -340,7 +354,11 @@ export class CloudflareClient {
     // The latest a request may start and still have time for an answer before the deadline: a
     // second, or the whole timeout if that is shorter. A wait that ends later is not worth it.
     private untilLastStart(budget: Budget): number {
-        return this.#retry.deadlineMs - budget.elapsedMs - Math.min(this.#timeoutMs, 1000);
+        return this.untilDeadline(budget) - Math.min(this.#timeoutMs, 1000);
+    }
+
+    private untilDeadline(budget: Budget): number {
+        return this.#retry.deadlineMs - (budget.earlierMs ?? 0) - budget.elapsedMs;
     }
 
     private observeLimit(outcome: Outcome): number {
@@ -354,7 +372,7 @@ export class CloudflareClient {
     }
 
     private async attempt<T>(call: Call<T>, budget: Budget): Promise<Outcome> {
-        const timeoutMs = Math.min(this.#timeoutMs, this.#retry.deadlineMs - budget.elapsedMs);
+        const timeoutMs = Math.min(this.#timeoutMs, this.untilDeadline(budget));
         const target = this.target(call);
         const started = performance.now();
 
@@ -428,7 +446,7 @@ export class CloudflareClient {
         }
 
         const retryInMs = retryAfterMs ?? this.backoff(budget.attempts);
-        if (budget.elapsedMs + retryInMs >= this.#retry.deadlineMs) {
+        if (retryInMs >= this.untilDeadline(budget)) {
             return {
                 stop: `Stopped retrying: the next attempt would start after the ${seconds(this.#retry.deadlineMs)} deadline.`,
             };

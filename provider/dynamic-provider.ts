@@ -9,7 +9,8 @@
 // constant: keep the module free of imports, and export nothing else. Where Pulumi cannot see the
 // package from its own folder (an SDK installed above the package, as npm workspaces may do), it
 // records the file's own path instead, so package.json exports that path too. Both are a contract
-// with every state ever written: do not move, rename or remove either.
+// with every state ever written: do not move, rename or remove either. Keep "./dynamic-provider"
+// after the file path in package.json: Pulumi names a file by the last export pointing at it.
 
 import type * as pulumi from "@pulumi/pulumi";
 

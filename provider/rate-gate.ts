@@ -53,9 +53,11 @@ export class RateGate {
             return { ms: this.#pausedUntil - now, pause: this.#pause };
         }
         if (now >= this.#resetAt && this.#remaining !== undefined) {
-            // A new window: the whole quota again, less what is still in flight.
+            // A new window: the whole quota again, less what is still in flight. Without a policy
+            // header the quota is unknown, so this request goes alone and learns the window anew.
             this.#remaining = this.#quota === undefined ? undefined : Math.max(0, this.#quota - this.#inFlight);
             this.#resetAt = now + (this.#windowMs ?? 0);
+            this.#learned = this.#quota !== undefined;
         }
         if (this.#remaining !== undefined && this.#remaining <= 0) {
             return { ms: this.#resetAt - now, pause: this.#pause };
@@ -84,6 +86,8 @@ export class RateGate {
         if (!this.#learned) {
             this.#learned = true;
             this.#endLearning?.();
+            this.#learning = undefined;
+            this.#endLearning = undefined;
         }
         const quota = parseRateLimitPolicy(policy);
         if (quota !== undefined) {

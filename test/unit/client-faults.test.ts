@@ -334,3 +334,57 @@ describe("CloudflareClient against every emulator fault", () => {
         assert.ok(elapsed >= 3000 && elapsed < 6000, `took ${elapsed} ms`);
     });
 });
+
+// A zone of three pages: the deadline bounds the whole listing, not each page.
+describe("CloudflareClient deadline across the pages of one listing", () => {
+    const token = "paging-test-token-not-a-real-secret";
+    const zoneId = "5a5b5c5d5e5f50515253545556575859";
+    let emulator: Emulator;
+
+    before(async () => {
+        const certificates = Array.from({ length: 140 }, (_, i) => ({
+            id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
+            hosts: ["paging.example"],
+            issuer: "DigiCert",
+            signature: "ECDSAWithSHA256",
+            status: "active" as const,
+            priority: i + 1,
+            uploaded_on: "2026-01-05T10:00:00Z",
+            expires_on: "2027-06-01T00:00:00Z",
+        }));
+        emulator = await startEmulator({
+            seed: { tokens: [token], zones: [{ id: zoneId, name: "paging.example", certificates }] },
+        });
+    });
+
+    after(async () => {
+        await closeConnectionPools();
+        await emulator.close();
+    });
+
+    it("gives up once the pages together have used the call's deadline", async function () {
+        this.timeout(10_000);
+        emulator.injectFault({ kind: "slow", delayMs: 700, times: "always" });
+        const client = new CloudflareClient({
+            credentials: { apiToken: token },
+            baseUrl: emulator.apiBaseUrl,
+            retry: { maxAttempts: 1, deadlineMs: 1000 },
+        });
+
+        const started = Date.now();
+        await assert.rejects(client.listCustomCertificates(zoneId), (err: Error) => {
+            assert.ok(err instanceof CloudflareNetworkError, err.message);
+            return true;
+        });
+
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed < 1400, `gave up after ${elapsed} ms, past the 1000 ms deadline`);
+    });
+
+    it("lists all three pages when the deadline allows", async () => {
+        emulator.clearFaults();
+        const client = new CloudflareClient({ credentials: { apiToken: token }, baseUrl: emulator.apiBaseUrl });
+
+        assert.equal((await client.listCustomCertificates(zoneId)).length, 140);
+    });
+});

@@ -35,6 +35,21 @@ describe("RateGate", () => {
         assert.ok(gate.admit(undefined).ms > 0, "then the reported quota holds");
     });
 
+    it("without a policy header, sends the first request of each new window alone to learn it again", async () => {
+        gate.admit(undefined);
+        gate.observe(200, '"default";r=1;t=1', undefined);
+        assert.equal(gate.admit(undefined).ms, 0);
+        assert.ok(gate.admit(undefined).ms > 0, "the window is spent");
+
+        now += 1000;
+        assert.equal(gate.admit(undefined).ms, 0, "the first request of the new window goes");
+        const waiting = gate.untilLearned();
+        assert.ok(waiting !== undefined, "the others wait for its answer instead of bursting");
+        gate.observe(200, '"default";r=0;t=1', undefined);
+        await waiting;
+        assert.ok(gate.admit(undefined).ms > 0, "and then obey what it reported");
+    });
+
     it("ends the learning wait when the first request gets no answer at all", async () => {
         gate.admit(undefined);
         const waiting = gate.untilLearned();
