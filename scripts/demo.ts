@@ -2,13 +2,10 @@
 // Pulumi CLI against the embedded Cloudflare emulator, and prints each zone's certificate order
 // before and after. Run it with `scripts/run demo`.
 
-import * as path from "node:path";
-
 import { EMULATOR_DEMO_TOKEN, startEmulator, type Emulator } from "../emulator";
 import type { CustomCertificate } from "../provider/schemas";
+import { repoRoot } from "./package-layout";
 import { LocalStack } from "./stack";
-
-const repoRoot = path.resolve(__dirname, "..", "..");
 
 async function main(): Promise<void> {
     // CF_PRIORITY_SEED points the demo at a seed file of your own; the bundled one otherwise.

@@ -5,7 +5,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 
 import type { Emulator, RequestLogEntry, Seed } from "../../emulator";
+import { repoRoot } from "../../scripts/package-layout";
 import { LocalStack } from "../../scripts/stack";
+import { TOKEN, ZONES } from "./fixtures";
 
 /** The type token of CertificatePriority in the state. */
 export const RESOURCE_TYPE = "pulumi-nodejs:dynamic/cloudflare:CertificatePriority";
@@ -51,6 +53,27 @@ export function programStack(
         stack,
         env: { ...NO_AMBIENT_CREDENTIALS, CLOUDFLARE_BASE_URL: emulator.apiBaseUrl, ...FAST_RETRIES, ...env },
     });
+}
+
+/**
+ * A stack of the quickstart example (the root Pulumi.yaml) against the emulator, created, with the
+ * token in stack config as a secret and the primary zone as `zoneId`.
+ */
+export async function quickstartStack(stack: string, emulator: Emulator): Promise<LocalStack> {
+    const local = new LocalStack({
+        projectDir: repoRoot,
+        stack,
+        env: { CLOUDFLARE_BASE_URL: emulator.apiBaseUrl, ...NO_AMBIENT_CREDENTIALS },
+    });
+    try {
+        await local.init();
+        await local.setConfig("cloudflare:apiToken", TOKEN, true);
+        await local.setConfig("zoneId", ZONES.primary.id);
+    } catch (err) {
+        local.dispose();
+        throw err;
+    }
+    return local;
 }
 
 /** The API requests other than reads. */

@@ -1,13 +1,11 @@
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 
 import { startEmulator, type Emulator } from "../../emulator";
-import { LocalStack } from "../../scripts/stack";
-import { e2eSeed, TOKEN, ZONES } from "./fixtures";
-import { NO_AMBIENT_CREDENTIALS } from "./helpers";
+import type { LocalStack } from "../../scripts/stack";
+import { e2eSeed, ZONES } from "./fixtures";
+import { quickstartStack } from "./helpers";
 import { requirePulumiCli } from "../support/pulumiCli";
 
-const repoRoot = path.resolve(__dirname, "..", "..");
 const [E1, E2, E3] = ZONES.primary.order as [string, string, string];
 
 // What a reviewer reads in `pulumi preview --diff` when the quickstart's certificates are reordered.
@@ -68,18 +66,7 @@ describe("pulumi preview --diff of a reorder (end to end)", function () {
     before(async function () {
         requirePulumiCli(this);
         emulator = await startEmulator({ seed: e2eSeed() });
-        stack = new LocalStack({
-            projectDir: repoRoot,
-            stack: `preview-diff-${process.pid}`,
-            env: {
-                CLOUDFLARE_BASE_URL: emulator.apiBaseUrl,
-                ...NO_AMBIENT_CREDENTIALS,
-            },
-        });
-
-        await stack.init();
-        await stack.setConfig("cloudflare:apiToken", TOKEN, true);
-        await stack.setConfig("zoneId", ZONES.primary.id);
+        stack = await quickstartStack(`preview-diff-${process.pid}`, emulator);
         await stack.setConfigJson("certificates", [E1, E2, E3]);
         await stack.run(["up", "--yes", "--skip-preview"]);
     });

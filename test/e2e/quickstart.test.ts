@@ -1,14 +1,11 @@
 import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import * as path from "node:path";
 
 import { startEmulator, type Emulator } from "../../emulator";
 import { requirePulumiCli } from "../support/pulumiCli";
-import { LocalStack } from "../../scripts/stack";
+import type { LocalStack } from "../../scripts/stack";
 import { e2eSeed, TOKEN, ZONES } from "./fixtures";
-import { filesUnder, NO_AMBIENT_CREDENTIALS, RESOURCE_TYPE, writes } from "./helpers";
-
-const repoRoot = path.resolve(__dirname, "..", "..");
+import { filesUnder, quickstartStack, RESOURCE_TYPE, writes } from "./helpers";
 
 // The whole life of the quickstart stack, driven through the real Pulumi CLI against the emulator.
 // The steps build on each other, so they run in order on one stack.
@@ -23,18 +20,7 @@ describe("quickstart stack through the Pulumi CLI (end to end)", function () {
         requirePulumiCli(this);
         emulator = await startEmulator({ seed: e2eSeed() });
         seeded = new Map(Object.values(ZONES).map((zone) => [zone.id, prioritiesIn(emulator, zone.id)]));
-        stack = new LocalStack({
-            projectDir: repoRoot,
-            stack: "e2e",
-            env: {
-                CLOUDFLARE_BASE_URL: emulator.apiBaseUrl,
-                ...NO_AMBIENT_CREDENTIALS,
-            },
-        });
-
-        await stack.init();
-        await stack.setConfig("cloudflare:apiToken", TOKEN, true);
-        await stack.setConfig("zoneId", ZONES.primary.id);
+        stack = await quickstartStack("e2e", emulator);
         await stack.setConfigJson("certificates", ZONES.primary.order);
         await stack.setConfig("secondZoneId", ZONES.second.id);
         await stack.setConfigJson("secondZoneCertificates", ZONES.second.order);

@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import * as path from "node:path";
 
 import {
     EMULATOR_DEMO_API_KEY,
@@ -11,8 +10,7 @@ import {
     type Emulator,
     type FaultSpec,
 } from "../../emulator";
-
-const repoRoot = path.resolve(__dirname, "..", "..");
+import { repoRoot } from "../../scripts/package-layout";
 
 // The bundled seed's example.com and two of its certificates.
 const ZONE = "dcb06fc888897c7e557d8606ef2115dc";

@@ -18,9 +18,8 @@ import {
     type Emulator,
     type Seed,
 } from "../../emulator";
+import { repoRoot } from "../../scripts/package-layout";
 import { locateSpec, OpenApiDocument, type SchemaIssue } from "../support/openapi";
-
-const repoRoot = path.resolve(__dirname, "..", "..");
 
 // The bundled seed (emulator/seed.json): example.com, example.org and an empty example.net.
 const ZONE = "dcb06fc888897c7e557d8606ef2115dc";
